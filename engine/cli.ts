@@ -1,0 +1,43 @@
+/**
+ * `npm run engine -- [--host 127.0.0.1] [--port 8888] [--grace-ms 30000]`
+ * Runs the embedded media server. Prints one JSON line `{"uri": …}` on stdout once it
+ * listens (startEngine waits for it); logs go to stderr. Ends on SIGTERM/SIGINT or when
+ * its parent's IPC channel closes.
+ */
+import { parseArgs } from 'node:util';
+import { ENGINE_DEFAULTS, serveEngine } from './server.js';
+
+const { values } = parseArgs({
+  options: {
+    host: { type: 'string', default: ENGINE_DEFAULTS.host },
+    port: { type: 'string', default: String(ENGINE_DEFAULTS.port) },
+    'grace-ms': { type: 'string', default: String(ENGINE_DEFAULTS.graceMs) },
+    'max-objects': { type: 'string', default: String(ENGINE_DEFAULTS.maxObjectsPerSession) },
+  },
+});
+
+const engine = await serveEngine({
+  host: values.host,
+  port: Number(values.port),
+  graceMs: Number(values['grace-ms']),
+  maxObjectsPerSession: Number(values['max-objects']),
+}).catch((err: Error) => {
+  console.error(`[engine] cannot listen on ${values.host}:${values.port}: ${err.message}`);
+  process.exit(1);
+});
+
+process.stdout.write(`${JSON.stringify({ uri: engine.uri, pid: process.pid })}\n`);
+console.error(`[engine] Kurento Protocol server at ${engine.uri}`);
+
+let stopping = false;
+async function stop(code: number): Promise<never> {
+  if (!stopping) {
+    stopping = true;
+    await engine.close().catch(() => undefined);
+  }
+  // Explicit exit: a process that created a wrtc RTCVideoSource segfaults if left to exit by itself.
+  process.exit(code);
+}
+process.on('SIGTERM', () => void stop(0));
+process.on('SIGINT', () => void stop(0));
+process.on('disconnect', () => void stop(0));
