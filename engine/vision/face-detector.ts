@@ -1,0 +1,188 @@
+/**
+ * Face detection off the video thread.
+ *
+ * Detector choice (from shared/notes/face-detectors.md; accuracy first, then speed/size):
+ * face-api's TinyFaceDetector on tfjs-wasm is the most accurate option whose weights ship in an
+ * npm package (it found the face with no false box on the cat or the coffee, where
+ * BlazeFace and SSD MobileNet saw a face in the cat, input 224 saw one on a body, and the Haar
+ * cascade missed profiles and needs weights from outside npm). The ONNX option measured best
+ * but no face model for it ships in any npm package.
+ *
+ * The network runs in a worker thread (inference blocks its thread for tens of ms); this side
+ * posts a ≤320 px wide RGB copy of the frame, keeps at most one detection in flight, and maps
+ * the network's boxes to the geometry of OpenCV's Haar cascade, which KMS uses and Kurento apps
+ * tune their hat offsets to.
+ *
+ * Meant use, per video frame (on the video thread; nothing here blocks it for more than ~2 ms):
+ *   if (!detector.busy) detector.detect(frame).then((boxes) => tracker.update(boxes), onError);
+ *   composite(frame, tracker.boxes, hat, params);
+ */
+import { createRequire } from 'node:module';
+import { extname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import type { VideoFrame } from '../media/frames.js';
+import { downscaleI420ToRgb } from './downscale.js';
+
+/** A face in full-frame pixel coordinates, in Haar-cascade geometry: square, brows to chin. */
+export interface FaceBox {
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+}
+
+/** Worker protocol: one request per detection, the image moved (transferred), not copied. */
+export interface DetectRequest {
+  width: number;
+  height: number;
+  rgb: Uint8Array;
+}
+
+/** The network's own box, in the request image's pixels. */
+export interface RawBox extends FaceBox {
+  score: number;
+}
+
+export type WorkerReply =
+  | { type: 'ready' }
+  | { type: 'result'; boxes: RawBox[] }
+  | { type: 'error'; message: string };
+
+/** Widest image the worker gets (KMS also detects on a ≤320 px copy); see the worker's INPUT_SIZE. */
+export const DETECT_MAX_WIDTH = 320;
+
+/**
+ * TinyFaceDetector box → Haar box. The network's box (x, y, w, h) covers the face's landmarks
+ * and its aspect ratio drifts with the face's size in the network input (wider than tall for
+ * small faces); the Haar box is a square from brows to chin. With s = √(w·h), which stayed
+ * proportional to the face size where w or h alone did not, the Haar box is the square of
+ * side HAAR_SIDE·s centred at (x + w/2, y + h/2 + HAAR_DY·s).
+ *
+ * Calibration (KMS 7, astronaut.png at 480×480 centred on black 640×480): KMS's Haar box was
+ * (238, 57, 101, 101), centre (288.5, 107.5); this detector's box on the same frame is
+ * (224.15, 70.61, 126.91, 104.95), s = 115.41, centre (287.61, 123.09). So
+ * HAAR_SIDE = 101 / 115.41 = 0.875 and HAAR_DY = (107.5 − 123.09) / 115.41 = −0.135; the
+ * horizontal offset measured +0.008·s (under 1 px) and is left out (left-right symmetry).
+ * Result on that frame: (237, 57, 101, 101). Checked on other scales: the astronaut 2.3× larger
+ * (face taller than half the frame) and two 320 px astronauts side by side land within 6 px of
+ * the scaled KMS centre, their sides 8–13 % under the scaled 101 px.
+ */
+export const HAAR_SIDE = 0.875;
+export const HAAR_DY = -0.135;
+
+/** Maps a network box (already in full-frame pixels) to the Haar geometry, rounded like OpenCV's integer rects. */
+export function toHaarBox(b: FaceBox): FaceBox {
+  const s = Math.sqrt(b.width * b.height);
+  const side = HAAR_SIDE * s;
+  const cx = b.x + b.width / 2;
+  const cy = b.y + b.height / 2 + HAAR_DY * s;
+  const rounded = Math.round(side);
+  return { x: Math.round(cx - side / 2), y: Math.round(cy - side / 2), width: rounded, height: rounded };
+}
+
+/**
+ * Starts the worker file next to this module: .ts when run via tsx, .js once compiled.
+ * Node 20 does not apply the parent's module hooks (tsx's --import) to worker threads, so a
+ * .ts worker is started through tsx's CommonJS hook instead.
+ */
+function startWorker(): Worker {
+  const ext = extname(fileURLToPath(import.meta.url));
+  const file = fileURLToPath(new URL(`./face-detector-worker${ext}`, import.meta.url));
+  if (ext !== '.ts') return new Worker(file);
+  const tsxCjs = createRequire(import.meta.url).resolve('tsx/cjs');
+  return new Worker(`require(${JSON.stringify(tsxCjs)}); require(${JSON.stringify(file)});`, { eval: true });
+}
+
+interface Pending {
+  promise: Promise<FaceBox[]>;
+  resolve: (boxes: FaceBox[]) => void;
+  reject: (err: Error) => void;
+  scaleX: number;
+  scaleY: number;
+}
+
+export class FaceDetector {
+  private pending: Pending | null = null;
+  private failure: Error | null = null;
+  private closed = false;
+  /** Settles when the worker reports the model loaded (or fails first). */
+  private readonly loaded: Promise<void>;
+
+  private constructor(private readonly worker: Worker) {
+    let loaded!: () => void;
+    let failedToLoad!: (err: Error) => void;
+    this.loaded = new Promise((res, rej) => { loaded = res; failedToLoad = rej; });
+    worker.on('message', (msg: WorkerReply) => {
+      if (msg.type === 'ready') return loaded();
+      const p = this.pending;
+      this.pending = null;
+      if (msg.type === 'result') {
+        p?.resolve(msg.boxes.map((b) => toHaarBox({
+          x: b.x * p.scaleX, y: b.y * p.scaleY, width: b.width * p.scaleX, height: b.height * p.scaleY,
+        })));
+      } else {
+        const err = new Error(msg.message);
+        failedToLoad(err); // no-op once loaded
+        p?.reject(new Error(`face detection failed: ${msg.message}`));
+      }
+    });
+    const fail = (err: Error) => {
+      failedToLoad(err);
+      if (this.closed) return;
+      this.failure = err;
+      this.pending?.reject(err);
+      this.pending = null;
+    };
+    worker.on('error', (err) => fail(new Error(`face detector worker crashed: ${err.message}`)));
+    worker.on('exit', (code) => fail(new Error(`face detector worker exited (code ${code})`)));
+  }
+
+  /** Starts the worker and loads the model (~0.3 s). */
+  static async create(): Promise<FaceDetector> {
+    const detector = new FaceDetector(startWorker());
+    try {
+      await detector.loaded;
+    } catch (err) {
+      await detector.close();
+      throw err;
+    }
+    return detector;
+  }
+
+  /** True while a detection is in flight; detect() then starts nothing new. */
+  get busy(): boolean {
+    return this.pending !== null;
+  }
+
+  /**
+   * Detects faces in the frame. Cheap to call on every frame: if a detection is already in
+   * flight it returns that detection's promise and starts nothing (so the detector runs as often
+   * as the machine allows); a caller that counts results should check `busy` first so it does
+   * not see one result twice. The frame is copied (downscaled) before this returns.
+   * Rejects if the worker has failed (it is not restarted). After close(), resolves with []
+   * (so a caller's pending .then() never sees a rejection).
+   */
+  detect(frame: VideoFrame): Promise<FaceBox[]> {
+    if (this.failure) return Promise.reject(this.failure);
+    if (this.closed) return Promise.resolve([]);
+    if (this.pending) return this.pending.promise;
+    const img = downscaleI420ToRgb(frame, DETECT_MAX_WIDTH);
+    let resolve!: (boxes: FaceBox[]) => void;
+    let reject!: (err: Error) => void;
+    const promise = new Promise<FaceBox[]>((res, rej) => { resolve = res; reject = rej; });
+    this.pending = { promise, resolve, reject, scaleX: frame.width / img.width, scaleY: frame.height / img.height };
+    const req: DetectRequest = { width: img.width, height: img.height, rgb: img.data };
+    this.worker.postMessage(req, [img.data.buffer]);
+    return promise;
+  }
+
+  /** Stops the worker thread (so the process can exit). Idempotent. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.pending?.resolve([]);
+    this.pending = null;
+    await this.worker.terminate();
+  }
+}

@@ -1,0 +1,245 @@
+/**
+ * The hat: loaded from a PNG URI, drawn onto I420 frames where KMS's FaceOverlayFilter draws it.
+ *
+ * KMS (kms-filters, kmsimageoverlay.c) does, per face rect (x, y, w, h) in integers:
+ *   x' = x + w·offsetXPercent, y' = y + h·offsetYPercent, w' = w·widthPercent, h' = h·heightPercent
+ * each truncated to int (C double → int), skips every face if widthPercent or heightPercent is 0,
+ * resizes the image to w'×h' with OpenCV's bilinear filter (straight, not premultiplied, alpha),
+ * and blends it over the frame where it lies inside, with out = img·α + frame·(1 − α).
+ * KMS blends in BGR; here the same is done in I420: luma per pixel, each chroma sample with the
+ * mean colour and alpha of the 2×2 pixels it covers. The resized image is kept, converted to
+ * YUV + alpha, per size, so a frame costs only the blend.
+ */
+import { readFile } from 'node:fs/promises';
+import http from 'node:http';
+import https from 'node:https';
+import { fileURLToPath } from 'node:url';
+import { PNG } from 'pngjs';
+import type { VideoFrame } from '../media/frames.js';
+import type { FaceBox } from './face-detector.js';
+
+/** FaceOverlayFilter.setOverlayedImage's parameters (fractions of the face box, despite the names). */
+export interface OverlayParams {
+  offsetXPercent: number;
+  offsetYPercent: number;
+  widthPercent: number;
+  heightPercent: number;
+}
+
+/** The image resized to one size and converted for blending into I420. */
+interface Sprite {
+  width: number;
+  height: number;
+  y: Uint8Array;
+  a: Uint8Array;
+  /** U·α and V·α per pixel (premultiplied, so a 2×2 chroma block can be summed directly). */
+  ua: Uint16Array;
+  va: Uint16Array;
+}
+
+/** Sizes kept per image: a face's box changes size slowly, and a few faces need a few sizes. */
+const SPRITE_CACHE_SIZE = 8;
+/** Larger sprites (absurd widthPercent/heightPercent) are not drawn rather than allocated. */
+const MAX_SPRITE_PIXELS = 4096 * 2048;
+const DEFAULT_TIMEOUT_MS = 10_000;
+const MAX_REDIRECTS = 5;
+
+export class OverlayImage {
+  /** Least recently used first. */
+  private readonly sprites = new Map<string, Sprite>();
+
+  /** rgba: width*height*4 bytes, straight alpha. */
+  constructor(readonly width: number, readonly height: number, readonly rgba: Uint8Array) {
+    if (rgba.length !== width * height * 4) throw new RangeError(`RGBA data is ${rgba.length} bytes, expected ${width * height * 4}`);
+  }
+
+  /** The image resized to width×height and converted to YUV + alpha, cached per size. */
+  sprite(width: number, height: number): Sprite {
+    const key = `${width}x${height}`;
+    let s = this.sprites.get(key);
+    if (s) {
+      this.sprites.delete(key);
+    } else {
+      s = toSprite(resizeBilinear(this, width, height), width, height);
+      if (this.sprites.size >= SPRITE_CACHE_SIZE) this.sprites.delete(this.sprites.keys().next().value!);
+    }
+    this.sprites.set(key, s);
+    return s;
+  }
+}
+
+/**
+ * Loads a PNG from an http://, https:// or file:// URI. Rejects with "Could not load overlay
+ * image <uri>: <reason>" (the reason as the OS or server gave it, e.g. "connect ECONNREFUSED
+ * 127.0.0.1:1"); a download taking longer than timeoutMs fails too.
+ */
+export async function loadOverlayImage(uri: string, timeoutMs = DEFAULT_TIMEOUT_MS): Promise<OverlayImage> {
+  let bytes: Buffer;
+  try {
+    bytes = await readUri(uri, timeoutMs);
+  } catch (err) {
+    throw new Error(`Could not load overlay image ${uri}: ${(err as Error).message}`);
+  }
+  try {
+    const png = PNG.sync.read(bytes);
+    return new OverlayImage(png.width, png.height, new Uint8Array(png.data.buffer, png.data.byteOffset, png.data.length));
+  } catch (err) {
+    throw new Error(`Could not load overlay image ${uri}: not a readable PNG (${(err as Error).message})`);
+  }
+}
+
+async function readUri(uri: string, timeoutMs: number): Promise<Buffer> {
+  const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(uri)?.[1].toLowerCase();
+  if (scheme === 'file') return readFile(fileURLToPath(uri));
+  if (scheme !== 'http' && scheme !== 'https') throw new Error('only http://, https:// and file:// URIs are supported');
+  const signal = AbortSignal.timeout(timeoutMs);
+  try {
+    return await download(new URL(uri), signal, MAX_REDIRECTS);
+  } catch (err) {
+    // Aborting surfaces as AbortError or, mid-body, as a bare "aborted".
+    throw signal.aborted ? new Error(`timed out after ${timeoutMs} ms`) : err;
+  }
+}
+
+/**
+ * GET with node:http(s) rather than fetch(), whose port blocklist would turn a refused
+ * connection to e.g. port 1 into "bad port". Follows redirects, as KMS's libsoup does.
+ */
+async function download(url: URL, signal: AbortSignal, redirectsLeft: number): Promise<Buffer> {
+  const res = await new Promise<http.IncomingMessage>((resolve, reject) => {
+    (url.protocol === 'https:' ? https : http).get(url, { signal }, resolve).on('error', reject);
+  });
+  const status = res.statusCode ?? 0;
+  if (status >= 300 && status < 400 && res.headers.location && redirectsLeft > 0) {
+    res.resume();
+    return download(new URL(res.headers.location, url), signal, redirectsLeft - 1);
+  }
+  if (status !== 200) {
+    res.resume();
+    throw new Error(`HTTP ${status} ${res.statusMessage}`);
+  }
+  const chunks: Buffer[] = [];
+  for await (const chunk of res) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
+}
+
+/** Draws the image on every face, in place, exactly where KMS would (see the top of this file). */
+export function composite(frame: VideoFrame, boxes: readonly FaceBox[], image: OverlayImage, params: OverlayParams): void {
+  if (params.widthPercent === 0 || params.heightPercent === 0) return;
+  for (const box of boxes) {
+    const x = Math.trunc(box.x + box.width * params.offsetXPercent);
+    const y = Math.trunc(box.y + box.height * params.offsetYPercent);
+    const w = Math.trunc(box.width * params.widthPercent);
+    const h = Math.trunc(box.height * params.heightPercent);
+    if (w <= 0 || h <= 0 || w * h > MAX_SPRITE_PIXELS) continue;
+    if (x >= frame.width || y >= frame.height || x + w <= 0 || y + h <= 0) continue;
+    blend(frame, image.sprite(w, h), x, y);
+  }
+}
+
+/** OpenCV's INTER_LINEAR: pixel centres aligned, source taps clamped at the edges. */
+function resizeBilinear(src: OverlayImage, dw: number, dh: number): Uint8Array {
+  const xs = taps(src.width, dw);
+  const ys = taps(src.height, dh);
+  const s = src.rgba;
+  const out = new Uint8Array(dw * dh * 4);
+  let o = 0;
+  for (let y = 0; y < dh; y++) {
+    const r0 = ys.i0[y] * src.width * 4;
+    const r1 = ys.i1[y] * src.width * 4;
+    const fy = ys.f[y];
+    for (let x = 0; x < dw; x++) {
+      const c0 = xs.i0[x] * 4;
+      const c1 = xs.i1[x] * 4;
+      const fx = xs.f[x];
+      for (let c = 0; c < 4; c++) {
+        const top = s[r0 + c0 + c] + (s[r0 + c1 + c] - s[r0 + c0 + c]) * fx;
+        const bottom = s[r1 + c0 + c] + (s[r1 + c1 + c] - s[r1 + c0 + c]) * fx;
+        out[o++] = top + (bottom - top) * fy + 0.5;
+      }
+    }
+  }
+  return out;
+}
+
+function taps(srcSize: number, dstSize: number): { i0: Int32Array; i1: Int32Array; f: Float64Array } {
+  const i0 = new Int32Array(dstSize);
+  const i1 = new Int32Array(dstSize);
+  const f = new Float64Array(dstSize);
+  const scale = srcSize / dstSize;
+  for (let d = 0; d < dstSize; d++) {
+    const pos = (d + 0.5) * scale - 0.5;
+    let i = Math.floor(pos);
+    let frac = pos - i;
+    if (i < 0) { i = 0; frac = 0; }
+    if (i >= srcSize - 1) { i = srcSize - 1; frac = 0; }
+    i0[d] = i;
+    i1[d] = Math.min(i + 1, srcSize - 1);
+    f[d] = frac;
+  }
+  return { i0, i1, f };
+}
+
+/** RGBA → Y, α, U·α, V·α with BT.601 limited-range coefficients (libyuv's, as WebRTC uses). */
+function toSprite(rgba: Uint8Array, width: number, height: number): Sprite {
+  const n = width * height;
+  const s: Sprite = {
+    width, height, y: new Uint8Array(n), a: new Uint8Array(n), ua: new Uint16Array(n), va: new Uint16Array(n),
+  };
+  for (let i = 0, p = 0; i < n; i++, p += 4) {
+    const r = rgba[p];
+    const g = rgba[p + 1];
+    const b = rgba[p + 2];
+    const a = rgba[p + 3];
+    s.y[i] = ((66 * r + 129 * g + 25 * b + 128) >> 8) + 16;
+    s.a[i] = a;
+    s.ua[i] = (((-38 * r - 74 * g + 112 * b + 128) >> 8) + 128) * a;
+    s.va[i] = (((112 * r - 94 * g - 18 * b + 128) >> 8) + 128) * a;
+  }
+  return s;
+}
+
+/** Alpha-blends the sprite with its top-left corner at (x, y), clipped to the frame. */
+function blend(frame: VideoFrame, s: Sprite, x: number, y: number): void {
+  const { width: fw, height: fh, data } = frame;
+  const x0 = Math.max(0, x);
+  const y0 = Math.max(0, y);
+  const x1 = Math.min(fw, x + s.width);
+  const y1 = Math.min(fh, y + s.height);
+
+  for (let py = y0; py < y1; py++) {
+    let si = (py - y) * s.width + (x0 - x);
+    let fi = py * fw + x0;
+    for (let px = x0; px < x1; px++, si++, fi++) {
+      const a = s.a[si];
+      if (a !== 0) data[fi] = (s.y[si] * a + data[fi] * (255 - a) + 127) / 255;
+    }
+  }
+
+  // Each chroma sample covers up to 2×2 frame pixels; pixels of the block outside the sprite
+  // count as transparent, so the sample keeps its own value in proportion.
+  const cw = (fw + 1) >> 1;
+  const uBase = fw * fh;
+  const vBase = uBase + cw * ((fh + 1) >> 1);
+  for (let cy = y0 >> 1; cy <= (y1 - 1) >> 1; cy++) {
+    const blockH = Math.min(2, fh - 2 * cy);
+    for (let cx = x0 >> 1; cx <= (x1 - 1) >> 1; cx++) {
+      let sa = 0;
+      let su = 0;
+      let sv = 0;
+      for (let py = Math.max(2 * cy, y0); py < Math.min(2 * cy + 2, y1); py++) {
+        for (let px = Math.max(2 * cx, x0); px < Math.min(2 * cx + 2, x1); px++) {
+          const si = (py - y) * s.width + (px - x);
+          sa += s.a[si];
+          su += s.ua[si];
+          sv += s.va[si];
+        }
+      }
+      if (sa === 0) continue;
+      const full = Math.min(2, fw - 2 * cx) * blockH * 255;
+      const ci = cy * cw + cx;
+      data[uBase + ci] = (su + data[uBase + ci] * (full - sa) + (full >> 1)) / full;
+      data[vBase + ci] = (sv + data[vBase + ci] * (full - sa) + (full >> 1)) / full;
+    }
+  }
+}

@@ -1,0 +1,189 @@
+/**
+ * The hat overlay on real I420 pixels: a synthetic 4-quadrant hat (red, green / blue, yellow,
+ * with a transparent hole in the middle) composited onto a grey frame; and loading the PNG
+ * from file://, http:// and unreachable URIs.
+ */
+import assert from 'node:assert/strict';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { pathToFileURL } from 'node:url';
+import { PNG } from 'pngjs';
+import { i420Size, type VideoFrame } from '../engine/media/frames.js';
+import { composite, loadOverlayImage, OverlayImage, type OverlayParams } from '../engine/vision/overlay.js';
+
+const HAT = 40;
+/** The hole: HOLE_FROM ≤ x, y < HOLE_TO in hat pixels. */
+const HOLE_FROM = 14;
+const HOLE_TO = 26;
+/** BT.601 limited-range Y, U, V of the quadrant colours. */
+const RED = [81, 90, 240];
+const GREEN = [145, 54, 34];
+const BLUE = [41, 240, 110];
+const YELLOW = [210, 16, 146];
+const GREY = [128, 128, 128];
+
+function hatRgba(): Uint8Array {
+  const rgba = new Uint8Array(HAT * HAT * 4);
+  for (let y = 0; y < HAT; y++) {
+    for (let x = 0; x < HAT; x++) {
+      const right = x >= HAT / 2;
+      const bottom = y >= HAT / 2;
+      const rgb = bottom ? (right ? [255, 255, 0] : [0, 0, 255]) : (right ? [0, 255, 0] : [255, 0, 0]);
+      const hole = x >= HOLE_FROM && x < HOLE_TO && y >= HOLE_FROM && y < HOLE_TO;
+      rgba.set([...rgb, hole ? 0 : 255], (y * HAT + x) * 4);
+    }
+  }
+  return rgba;
+}
+
+function greyFrame(width = 640, height = 480): VideoFrame {
+  return { width, height, data: new Uint8Array(i420Size(width, height)).fill(128) };
+}
+
+/** [Y, U, V] at pixel (x, y). */
+function yuvAt(frame: VideoFrame, fx: number, fy: number): number[] {
+  const { width, height, data } = frame;
+  const [x, y] = [Math.floor(fx), Math.floor(fy)];
+  const cw = Math.ceil(width / 2);
+  const c = (y >> 1) * cw + (x >> 1);
+  return [data[y * width + x], data[width * height + c], data[width * height + cw * Math.ceil(height / 2) + c]];
+}
+
+function assertColour(frame: VideoFrame, x: number, y: number, expected: number[], what: string): void {
+  const got = yuvAt(frame, x, y);
+  assert.ok(got.every((v, i) => Math.abs(v - expected[i]) <= 2), `${what} at (${x}, ${y}): YUV ${got}, expected ${expected}`);
+}
+
+const assertGrey = (frame: VideoFrame, x: number, y: number, what: string) => assertColour(frame, x, y, GREY, what);
+
+describe('composite', () => {
+  const hat = new OverlayImage(HAT, HAT, hatRgba());
+
+  it('stretches and places the image as KMS does, quadrants and hole where the formula says', () => {
+    const frame = greyFrame();
+    // x' = trunc(201 − 25.25) = 175, y' = trunc(151 − 54.45) = 96, w' = trunc(151.5) = 151, h' = trunc(108.9) = 108
+    const params: OverlayParams = { offsetXPercent: -0.25, offsetYPercent: -0.55, widthPercent: 1.5, heightPercent: 1.1 };
+    composite(frame, [{ x: 201, y: 151, width: 101, height: 99 }], hat, params);
+    const [x, y, w, h] = [175, 96, 151, 108];
+    assertColour(frame, x + w / 4, y + h / 4, RED, 'top-left quadrant');
+    assertColour(frame, x + (3 * w) / 4, y + h / 4, GREEN, 'top-right quadrant');
+    assertColour(frame, x + w / 4, y + (3 * h) / 4, BLUE, 'bottom-left quadrant');
+    assertColour(frame, x + (3 * w) / 4, y + (3 * h) / 4, YELLOW, 'bottom-right quadrant');
+    assertGrey(frame, x + w / 2, y + h / 2, 'the transparent hole');
+    // Exact edges (pixels on even coordinates, so the chroma sample is not shared with the hat).
+    assertColour(frame, x + 1, y + 1, RED, 'first column/row');
+    assert.equal(yuvAt(frame, x - 1, y + 10)[0], 128, 'column left of the hat');
+    assert.equal(yuvAt(frame, x + 10, y - 1)[0], 128, 'row above the hat');
+    assert.notEqual(yuvAt(frame, x + w - 1, y + 10)[0], 128, 'last column');
+    assert.equal(yuvAt(frame, x + w, y + 10)[0], 128, 'column right of the hat');
+    assert.notEqual(yuvAt(frame, x + 10, y + h - 1)[0], 128, 'last row');
+    assertGrey(frame, x + 10, y + h, 'row below the hat');
+  });
+
+  it('draws on every face', () => {
+    const frame = greyFrame();
+    const params: OverlayParams = { offsetXPercent: 0, offsetYPercent: 0, widthPercent: 1, heightPercent: 1 };
+    composite(frame, [{ x: 10, y: 10, width: 40, height: 40 }, { x: 400, y: 300, width: 80, height: 80 }], hat, params);
+    assertColour(frame, 20, 20, RED, 'first face');
+    assertColour(frame, 420, 320, RED, 'second face');
+  });
+
+  it('clips at the top edge, truncating a negative position toward zero as C does', () => {
+    const frame = greyFrame();
+    // y' = trunc(20 − 72.9) = −52 (not −53), h' = 81: rows −52..28 of which 0..28 are visible.
+    const params: OverlayParams = { offsetXPercent: 0, offsetYPercent: -0.9, widthPercent: 1, heightPercent: 1 };
+    assert.doesNotThrow(() => composite(frame, [{ x: 300, y: 20, width: 81, height: 81 }], hat, params));
+    assertColour(frame, 310, 0, BLUE, 'bottom-left quadrant on the top row');
+    assertColour(frame, 370, 0, YELLOW, 'bottom-right quadrant on the top row');
+    assert.notEqual(yuvAt(frame, 310, 28)[0], 128, 'last hat row');
+    assert.equal(yuvAt(frame, 310, 29)[0], 128, 'row below the hat');
+  });
+
+  it('clips at the other edges and skips a hat entirely off the frame', () => {
+    const frame = greyFrame(321, 241); // odd sizes: partial chroma blocks on the last row and column
+    const params: OverlayParams = { offsetXPercent: 0.5, offsetYPercent: 0.5, widthPercent: 1, heightPercent: 1 };
+    composite(frame, [
+      { x: 280, y: 200, width: 80, height: 80 },
+      { x: -500, y: -500, width: 80, height: 80 },
+    ], hat, params);
+    assertColour(frame, 320, 240, RED, 'bottom-right corner pixel');
+    assertGrey(frame, 10, 10, 'far from any hat');
+  });
+
+  it('draws nothing for a zero width or height', () => {
+    for (const params of [
+      { offsetXPercent: 0, offsetYPercent: 0, widthPercent: 0, heightPercent: 1 },
+      { offsetXPercent: 0, offsetYPercent: 0, widthPercent: 1, heightPercent: 0 },
+      { offsetXPercent: 0, offsetYPercent: 0, widthPercent: 0.001, heightPercent: 1 }, // truncates to 0 px
+    ]) {
+      const frame = greyFrame();
+      composite(frame, [{ x: 100, y: 100, width: 100, height: 100 }], hat, params);
+      assert.deepEqual(frame.data, greyFrame().data, JSON.stringify(params));
+    }
+  });
+
+  it('converts the image once per size', () => {
+    assert.equal(hat.sprite(33, 21), hat.sprite(33, 21));
+    assert.notEqual(hat.sprite(33, 21), hat.sprite(34, 21));
+  });
+});
+
+describe('loadOverlayImage', () => {
+  const png = PNG.sync.write(Object.assign(new PNG({ width: HAT, height: HAT }), { data: Buffer.from(hatRgba()) }));
+  let dir: string;
+  let server: http.Server;
+  let base: string;
+
+  before(async () => {
+    dir = await mkdtemp(path.join(os.tmpdir(), 'vision-overlay-'));
+    server = http.createServer((req, res) => {
+      if (req.url === '/hat.png') res.writeHead(200, { 'content-type': 'image/png' }).end(png);
+      else if (req.url === '/moved.png') res.writeHead(302, { location: '/hat.png' }).end();
+      else if (req.url === '/slow.png') res.writeHead(200).write(png.subarray(0, 10)); // never ends
+      else res.writeHead(404).end();
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  after(async () => {
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  const assertIsHat = (img: OverlayImage) => {
+    assert.equal(img.width, HAT);
+    assert.equal(img.height, HAT);
+    assert.deepEqual(img.rgba, hatRgba());
+  };
+
+  it('loads a file:// URI', async () => {
+    const file = path.join(dir, 'hat.png');
+    await writeFile(file, png);
+    assertIsHat(await loadOverlayImage(pathToFileURL(file).href));
+  });
+
+  it('loads an http:// URI, following a redirect', async () => {
+    assertIsHat(await loadOverlayImage(`${base}/hat.png`));
+    assertIsHat(await loadOverlayImage(`${base}/moved.png`));
+  });
+
+  it('rejects an unreachable URL with a clear message', async () => {
+    await assert.rejects(loadOverlayImage('http://127.0.0.1:1/x.png'),
+      { message: /^Could not load overlay image http:\/\/127\.0\.0\.1:1\/x\.png: connect ECONNREFUSED/ });
+  });
+
+  it('rejects an HTTP error, a stalled download, a non-PNG and an unknown scheme', async () => {
+    await assert.rejects(loadOverlayImage(`${base}/missing.png`), { message: /: HTTP 404 Not Found$/ });
+    await assert.rejects(loadOverlayImage(`${base}/slow.png`, 200), { message: /: timed out after 200 ms$/ });
+    const junk = path.join(dir, 'junk.png');
+    await writeFile(junk, 'not a png');
+    await assert.rejects(loadOverlayImage(pathToFileURL(junk).href), { message: /: not a readable PNG/ });
+    await assert.rejects(loadOverlayImage('ftp://example.invalid/hat.png'), { message: /only http:\/\/, https:\/\/ and file:\/\/ URIs/ });
+    await assert.rejects(loadOverlayImage(pathToFileURL(path.join(dir, 'absent.png')).href), { message: /ENOENT/ });
+  });
+});
