@@ -47,8 +47,8 @@ export async function serveEngine(options: EngineOptions = {}): Promise<RunningE
         if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(message));
       },
     };
-    ws.on('message', (data, isBinary) => {
-      if (isBinary) return void conn.send({ error: { code: -32700, message: 'Parse error.' }, id: null, jsonrpc: '2.0' });
+    // kurento-client's websocket-stream transport sends binary frames: both kinds are UTF-8 JSON text.
+    ws.on('message', (data) => {
       dispatcher.onFrame(conn, data.toString()).catch((err) => opts.log(`error handling frame: ${String(err)}`));
     });
     ws.on('close', () => dispatcher.onClose(conn));

@@ -78,9 +78,9 @@ export class ObjectRegistry implements ObjectHost {
     if (typeof type !== 'string' || params === undefined) {
       throw new KurentoError('MEDIA_OBJECT_NOT_AVAILABLE', `Factory '${String(type)}' not found`);
     }
-    const marshalled = registry.marshalParams(params, constructorParams, (id) => this.objects.get(id));
     const factory = FACTORIES[type];
     if (!factory) throw new KurentoError('NOT_IMPLEMENTED', `'${type}' is not implemented by the Magic Mirror engine`);
+    const marshalled = registry.marshalParams(params, constructorParams, (id) => this.objects.get(id));
     const pipeline = marshalled.mediaPipeline ? this.objects.get(marshalled.mediaPipeline as string) : undefined;
     const obj = factory(this, pipeline, marshalled);
     if (properties && typeof properties === 'object') {
