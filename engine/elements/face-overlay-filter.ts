@@ -1,38 +1,79 @@
 /**
  * FaceOverlayFilter: draws an image over every face, placed as KMS places it. Video frames
- * pass through synchronously; face detection runs off this thread (see engine/vision) and
- * the newest smoothed boxes are drawn into every frame. Audio passes through unchanged.
+ * pass through synchronously; face detection runs off this thread (engine/vision) and the
+ * newest smoothed boxes are drawn into every frame. Audio passes through unchanged.
  *
- * Like KMS, setOverlayedImage answers at once and loads the image afterwards; a load
- * failure is reported through this object's `Error` event, not as a failed call.
+ * Like KMS, setOverlayedImage answers at once and loads the image afterwards; a load failure
+ * is reported through this object's `Error` event, not as a failed call. Unlike KMS, faces
+ * larger than half the frame still get their hat.
  */
 import { MediaElementImpl } from '../objects/media-element.js';
 import type { MediaObjectImpl, ObjectHost } from '../objects/media-object.js';
+import { ErrorCode } from '../protocol/errors.js';
 import type { VideoFrame } from '../media/frames.js';
+import { BoxTracker } from '../vision/box-tracker.js';
+import { detectionService, type DetectionClient } from '../vision/detection-service.js';
+import type { FaceBox } from '../vision/face-detector.js';
+import { composite, loadOverlayImage, type OverlayImage, type OverlayParams } from '../vision/overlay.js';
 
-export interface OverlayParams {
-  offsetXPercent: number;
-  offsetYPercent: number;
-  widthPercent: number;
-  heightPercent: number;
-}
-
-export class FaceOverlayFilterImpl extends MediaElementImpl {
-  private overlay: { uri: string; params: OverlayParams } | undefined;
+export class FaceOverlayFilterImpl extends MediaElementImpl implements DetectionClient {
+  private overlay: { image: OverlayImage; params: OverlayParams } | undefined;
+  /** Bumped by every set/unset, so a slow load that lost the race is dropped. */
+  private overlayGeneration = 0;
+  private readonly tracker = new BoxTracker();
+  private detectionFailed = false;
 
   constructor(host: ObjectHost, pipeline: MediaObjectImpl) {
     super('FaceOverlayFilter', host, pipeline);
+    detectionService().warmUp();
     this.handle('setOverlayedImage', ({ uri, ...params }) => {
-      this.overlay = { uri: uri as string, params: params as unknown as OverlayParams };
+      void this.loadOverlay(uri as string, params as unknown as OverlayParams);
       return null;
     });
     this.handle('unsetOverlayedImage', () => {
+      this.overlayGeneration++;
       this.overlay = undefined;
       return null;
     });
   }
 
+  private async loadOverlay(uri: string, params: OverlayParams): Promise<void> {
+    const generation = ++this.overlayGeneration;
+    try {
+      const image = await loadOverlayImage(uri);
+      if (generation === this.overlayGeneration && !this.released) this.overlay = { image, params };
+    } catch (err) {
+      if (generation !== this.overlayGeneration || this.released) return;
+      this.overlay = undefined;
+      this.raiseError(ErrorCode.URI_PATH_FILE_NOT_FOUND, 'URI_PATH_FILE_NOT_FOUND', (err as Error).message);
+    }
+  }
+
   protected override receiveVideo(frame: VideoFrame): void {
-    this.pushVideo(frame);
+    const overlay = this.overlay;
+    if (!overlay) return this.pushVideo(frame);
+    detectionService().offer(this, frame);
+    const boxes = this.tracker.boxes;
+    if (boxes.length === 0) return this.pushVideo(frame);
+    // Draw on a copy: the source element may hand this same frame to other sinks too.
+    const out: VideoFrame = { width: frame.width, height: frame.height, data: new Uint8Array(frame.data) };
+    composite(out, boxes, overlay.image, overlay.params);
+    this.pushVideo(out);
+  }
+
+  onFaces(boxes: FaceBox[]): void {
+    this.detectionFailed = false;
+    this.tracker.update(boxes);
+  }
+
+  onDetectionError(message: string): void {
+    if (this.detectionFailed) return; // one Error event per outage, not one per frame
+    this.detectionFailed = true;
+    this.raiseError(ErrorCode.UNEXPECTED_ERROR, 'UNEXPECTED_ERROR', `Face detection is not working: ${message}`);
+  }
+
+  protected override dispose(): void {
+    super.dispose();
+    detectionService().forget(this);
   }
 }

@@ -27,7 +27,7 @@ import { performance } from 'node:perf_hooks';
 import wrtc from '@roamhq/wrtc';
 import { i420Size, type VideoFrame } from '../../engine/media/frames.js';
 import { readCounterI420, stampCounter } from './frame-counter.js';
-import { backgroundPainter, type BackgroundKind } from './video-fixtures.js';
+import { backgroundPainter, type BackgroundKind, type BackgroundPainter } from './video-fixtures.js';
 
 const { RTCPeerConnection, nonstandard } = wrtc;
 const { RTCVideoSource, RTCAudioSource, RTCVideoSink, RTCAudioSink } = nonstandard;
@@ -50,6 +50,8 @@ const TICK_MS = 5;
 
 export interface FakeCameraOptions {
   background?: BackgroundKind;
+  /** Paints each frame instead of `background` (e.g. a clip with a known face path). */
+  painter?: BackgroundPainter;
   width?: number;
   height?: number;
   fps?: number;
@@ -142,6 +144,7 @@ export class FakeCameraPeer extends EventEmitter<{ iceCandidate: [IceCandidate] 
   sentFrames = 0;
 
   readonly #background: BackgroundKind;
+  readonly #painter: BackgroundPainter | undefined;
   readonly #period: number;
   readonly #videoSource = new RTCVideoSource();
   readonly #audioSource = new RTCAudioSource();
@@ -156,6 +159,7 @@ export class FakeCameraPeer extends EventEmitter<{ iceCandidate: [IceCandidate] 
   constructor(opts: FakeCameraOptions = {}) {
     super();
     this.#background = opts.background ?? 'face';
+    this.#painter = opts.painter;
     this.width = opts.width ?? 640;
     this.height = opts.height ?? 480;
     this.fps = opts.fps ?? 30;
@@ -234,7 +238,7 @@ export class FakeCameraPeer extends EventEmitter<{ iceCandidate: [IceCandidate] 
   async start(): Promise<void> {
     if (this.#started || this.#closed) return;
     this.#started = true;
-    const paint = await backgroundPainter(this.#background, this.width, this.height, this.#period);
+    const paint = this.#painter ?? (await backgroundPainter(this.#background, this.width, this.height, this.#period));
     if (this.#closed) return;
     const frame: VideoFrame = { width: this.width, height: this.height, data: new Uint8Array(i420Size(this.width, this.height)) };
     const frameMs = 1000 / this.fps;

@@ -1,0 +1,115 @@
+/**
+ * One face detector for the whole engine process, shared fairly by every FaceOverlayFilter.
+ *
+ * Detection is the costly part of the mirror (tens of ms of a core per detection); on a
+ * 2-core machine one worker thread is what the machine allows next to the video work. Each
+ * filter offers its newest frame; whenever the worker is free it takes the next filter in
+ * turn (round robin) that has a frame waiting, so N sessions each get about 1/N of the
+ * detections and none starves. A filter gets at most `maxPerSecond` detections: more would
+ * only move the hat by sub-pixel amounts while taking CPU from the video.
+ */
+import type { VideoFrame } from '../media/frames.js';
+import { FaceDetector, type FaceBox } from './face-detector.js';
+
+export interface DetectionClient {
+  /** Called with each finished detection for a frame this client offered. */
+  onFaces(boxes: FaceBox[]): void;
+  /** Called when detection cannot run (the model failed to load, the worker died). */
+  onDetectionError(message: string): void;
+}
+
+interface Entry {
+  frame?: VideoFrame;
+  lastStart: number;
+}
+
+export const DEFAULT_MAX_DETECTIONS_PER_SECOND = 15;
+const RETRY_AFTER_FAILURE_MS = 5000;
+
+export class DetectionService {
+  private detector?: Promise<FaceDetector>;
+  private readonly clients = new Map<DetectionClient, Entry>();
+  private inFlight = false;
+  private closed = false;
+  /** After a failure, no new worker before this time (a broken install must not spin). */
+  private retryAt = 0;
+  /** Totals since start, for stats and benchmarks. */
+  readonly stats = { detections: 0, totalMs: 0 };
+
+  constructor(private readonly maxPerSecond = DEFAULT_MAX_DETECTIONS_PER_SECOND) {}
+
+  /** Starts the worker and loads the model ahead of the first frame (Start → first hat is faster). */
+  warmUp(): void {
+    void this.ensureDetector().catch(() => undefined);
+  }
+
+  /** Offers a client's newest frame; the previous one it offered, if not yet taken, is dropped. */
+  offer(client: DetectionClient, frame: VideoFrame): void {
+    if (this.closed) return;
+    let entry = this.clients.get(client);
+    if (!entry) this.clients.set(client, (entry = { lastStart: 0 }));
+    entry.frame = frame;
+    this.pump();
+  }
+
+  forget(client: DetectionClient): void {
+    this.clients.delete(client);
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    this.clients.clear();
+    const detector = await this.detector?.catch(() => undefined);
+    await detector?.close();
+  }
+
+  private ensureDetector(): Promise<FaceDetector> {
+    this.detector ??= FaceDetector.create();
+    return this.detector;
+  }
+
+  /** Starts the next detection if the worker is free and some client is due. */
+  private pump(): void {
+    const now = performance.now();
+    if (this.inFlight || this.closed || now < this.retryAt) return;
+    const minGap = 1000 / this.maxPerSecond;
+    const due = [...this.clients].find(([, e]) => e.frame && now - e.lastStart >= minGap);
+    if (!due) return;
+    const [client, entry] = due;
+    const frame = entry.frame!;
+    entry.frame = undefined;
+    entry.lastStart = now;
+    // Round robin: the client served goes to the back of the line.
+    this.clients.delete(client);
+    this.clients.set(client, entry);
+
+    this.inFlight = true;
+    this.ensureDetector()
+      .then((detector) => detector.detect(frame))
+      .then(
+        (boxes) => {
+          this.stats.detections++;
+          this.stats.totalMs += performance.now() - now;
+          if (this.clients.has(client)) client.onFaces(boxes);
+        },
+        (err: Error) => {
+          // A dead worker is not restarted by FaceDetector: start a new one for the next frame.
+          this.detector = undefined;
+          this.retryAt = performance.now() + RETRY_AFTER_FAILURE_MS;
+          if (this.clients.has(client)) client.onDetectionError(err.message);
+        },
+      )
+      .finally(() => {
+        this.inFlight = false;
+        // Clients that were waiting on the rate limit get their turn when it expires.
+        const next = [...this.clients.values()].filter((e) => e.frame).map((e) => minGap - (performance.now() - e.lastStart));
+        if (next.length) setTimeout(() => this.pump(), Math.max(0, Math.min(...next))).unref();
+      });
+  }
+}
+
+let shared: DetectionService | undefined;
+/** The engine process's detection service. */
+export function detectionService(): DetectionService {
+  return (shared ??= new DetectionService());
+}
