@@ -8,6 +8,7 @@ import { FACTORIES } from '../elements/factories.js';
 import { ServerManagerImpl, SERVER_MANAGER_ID } from '../elements/server-manager.js';
 import { kmd } from './kmd.js';
 import { RtcPeer } from '../media/rtc-peer.js';
+import { detectionService } from '../vision/detection-service.js';
 import type { MediaObjectImpl, ObjectHost } from './media-object.js';
 
 export interface EventSink {
@@ -45,6 +46,8 @@ export class ObjectRegistry implements ObjectHost {
         sessions: sessionIds().length,
         subscriptions: this.subscriptions.size,
         peerConnections: RtcPeer.openCount,
+        detections: detectionService().stats.detections,
+        detectionMsTotal: Math.round(detectionService().stats.totalMs),
       }),
     });
     this.objects.set(SERVER_MANAGER_ID, this.serverManager);

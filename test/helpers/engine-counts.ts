@@ -12,6 +12,9 @@ export interface EngineCounts {
   sessions: number;
   subscriptions: number;
   peerConnections: number;
+  /** Face detections finished since the engine started, and the time they took in total. */
+  detections: number;
+  detectionMsTotal: number;
 }
 
 export async function engineCounts(uri: string): Promise<EngineCounts> {
