@@ -225,7 +225,7 @@ export class RtcPeer extends EventEmitter<RtcPeerEvents> {
       this.localSdpCache = pc.localDescription?.sdp ?? answer.sdp;
       this.negotiation = 'done';
       this.startFlowTimer();
-      return this.localSdpCache!;
+      return withoutCandidates(this.localSdpCache!);
     } catch (err) {
       this.abandonNegotiation();
       if (this.closed) throw released();
@@ -251,7 +251,7 @@ export class RtcPeer extends EventEmitter<RtcPeerEvents> {
       this.offerGenerated = true;
       this.negotiation = 'offerGenerated';
       this.startFlowTimer();
-      return this.localSdpCache!;
+      return withoutCandidates(this.localSdpCache!);
     } catch (err) {
       this.abandonNegotiation();
       if (this.closed) throw released();
@@ -707,6 +707,15 @@ function isParseError(err: unknown): boolean {
 /** True if the SDP has an audio or video m-line with a non-zero port (i.e. not rejected). */
 function acceptsMedia(sdp: string): boolean {
   return /^m=(audio|video) [1-9]/m.test(sdp);
+}
+
+/**
+ * The SDP as KMS returns it from processOffer/generateOffer: candidates only ever trickle
+ * (IceCandidateFound after gatherCandidates), so a client that relies on candidates inside
+ * the SDP fails here as it would against KMS. libwebrtc may have some in it already.
+ */
+function withoutCandidates(sdp: string): string {
+  return sdp.replace(/^a=(candidate:|end-of-candidates).*\r?\n/gm, '');
 }
 
 /** "foundation component protocol priority address port" of a candidate line (extensions vary). */
