@@ -66,10 +66,13 @@ export type MirrorProblem =
 /** What the session knows about itself, pushed as it changes. */
 export type MirrorStatus =
   | { kind: 'ice'; state: string }
+  /** Camera video is (not) reaching the media server. */
   | { kind: 'media-in'; flowing: boolean }
+  /** Hatted video is (not) leaving the media server for the page. */
   | { kind: 'media-out'; flowing: boolean }
   | { kind: 'problem'; problem: MirrorProblem; message: string }
   | { kind: 'problem-cleared'; problem: MirrorProblem }
+  /** The mirror ended: reason 'stop' (the page asked) or the MirrorProblem that ended it. */
   | { kind: 'stopped'; reason: string };
 
 export const MIRROR_WS_PATH = '/magicmirror';

@@ -1,0 +1,59 @@
+/**
+ * The app's settings as the Settings page edits them and the main process stores them
+ * (main/settings/: schema, defaults, the file). Types only: the rules live in main, which
+ * answers a save with per-field problems.
+ */
+
+/** The hats that ship with the app. */
+export const BUILTIN_HATS = ['top-hat', 'party-hat', 'crown'] as const;
+export type BuiltinHatId = (typeof BUILTIN_HATS)[number];
+
+export type HatChoice =
+  | { kind: 'builtin'; id: BuiltinHatId }
+  /** A PNG of the person's own: an absolute file path, or a file:, http: or https: URL. */
+  | { kind: 'image'; uri: string };
+
+/**
+ * Where the hat sits relative to each face, as fractions of the face box: the four numbers of
+ * FaceOverlayFilter.setOverlayedImage (same names as main/defaults.ts HatPlacement).
+ */
+export interface HatOverlay {
+  offsetXPercent: number;
+  offsetYPercent: number;
+  widthPercent: number;
+  heightPercent: number;
+}
+
+export interface StunServer {
+  /** Host name or IP address. */
+  host: string;
+  port: number;
+}
+
+export interface TurnServer {
+  host: string;
+  port: number;
+  username: string;
+  password: string;
+  transport: 'udp' | 'tcp';
+}
+
+export interface Settings {
+  /** 'builtin' (the embedded media engine) or a Kurento Media Server's ws:// or wss:// URL. */
+  kmsUri: string;
+  hat: HatChoice;
+  overlay: HatOverlay;
+  stun: StunServer | null;
+  turn: TurnServer | null;
+  /** The camera's deviceId (MediaDeviceInfo.deviceId); '' for the system default. */
+  cameraDeviceId: string;
+  /** Full screen, no window controls, no way out but the OS (Alt+F4 / Cmd+Q). */
+  kiosk: boolean;
+}
+
+/** Which setting is wrong and why, for the field on the Settings page. */
+export interface SettingsProblem {
+  /** Dotted path, e.g. 'kmsUri' or 'overlay.widthPercent'. */
+  path: string;
+  message: string;
+}

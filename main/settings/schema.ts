@@ -1,0 +1,83 @@
+/**
+ * What a valid setting is, field by field: used for a save from the Settings page (problems
+ * go back to its fields) and for the settings file (an invalid field falls back to its default).
+ */
+import { BUILTIN_HATS, type Settings } from '../../common/settings.js';
+import { BUILTIN_KMS } from '../defaults.js';
+import { boolean, literal, nullable, number, object, string, variant, type Schema } from '../validation/schema.js';
+
+const MAX_URI = 2048;
+
+function tryUrl(s: string): URL | undefined {
+  try {
+    return new URL(s);
+  } catch {
+    return undefined;
+  }
+}
+
+export function kmsUriProblem(s: string): string | undefined {
+  if (s === BUILTIN_KMS) return undefined;
+  const u = tryUrl(s);
+  if (!u || (u.protocol !== 'ws:' && u.protocol !== 'wss:') || !u.hostname || /\s/.test(s)) {
+    return `must be "${BUILTIN_KMS}" or a ws:// or wss:// address, like ws://localhost:8888/kurento`;
+  }
+  return undefined;
+}
+
+/** Absolute POSIX (/…), Windows drive (C:\… or C:/…) or UNC (\\server\share\…) path. */
+function isAbsolutePath(s: string): boolean {
+  return s.startsWith('/') || /^[a-zA-Z]:[\\/]/.test(s) || s.startsWith('\\\\');
+}
+
+export function hatImageProblem(s: string): string | undefined {
+  const message = 'must be the full path of a .png file, or a file:, http: or https: URL';
+  if (/[\0\n\r]/.test(s)) return message;
+  // A Windows path like C:\hat.png also parses as a URL with scheme "c:": test paths first.
+  if (isAbsolutePath(s)) return /\.png$/i.test(s) ? undefined : message;
+  const u = tryUrl(s);
+  if (!u) return message;
+  if (u.protocol === 'file:') return /\.png$/i.test(u.pathname) ? undefined : message;
+  return (u.protocol === 'http:' || u.protocol === 'https:') && u.hostname ? undefined : message;
+}
+
+const LABEL = '[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?';
+const HOST_NAME = new RegExp(`^${LABEL}(\\.${LABEL})*$`);
+const IPV6 = /^[0-9a-fA-F:.]+$/;
+
+function hostProblem(s: string): string | undefined {
+  return HOST_NAME.test(s) || (s.includes(':') && IPV6.test(s)) ? undefined : 'must be a host name or an IP address';
+}
+
+const host = string({ min: 1, max: 253, test: hostProblem });
+const port = number({ min: 1, max: 65535, integer: true });
+/** Offsets and sizes are in face sizes: generous bounds, but no hat ten faces away. */
+const offset = number({ min: -10, max: 10 });
+const size = number({ min: 0.01, max: 10 });
+
+/** Kurento takes TURN as one "user:password@host:port" string, so ':' and '@' cannot be escaped. */
+const turnCredential = (what: string, forbidden: RegExp) =>
+  string({ min: 1, max: 256, test: (s) => (forbidden.test(s) ? `must not contain ${what}` : undefined) });
+
+export const SETTING_SCHEMAS: { [K in keyof Settings]: Schema<Settings[K]> } = {
+  kmsUri: string({ min: 1, max: MAX_URI, test: kmsUriProblem }),
+  hat: variant('kind', {
+    builtin: object({ kind: literal('builtin'), id: literal(...BUILTIN_HATS) }),
+    image: object({ kind: literal('image'), uri: string({ min: 1, max: MAX_URI, test: hatImageProblem }) }),
+  }),
+  overlay: object({ offsetXPercent: offset, offsetYPercent: offset, widthPercent: size, heightPercent: size }),
+  stun: nullable(object({ host, port })),
+  turn: nullable(
+    object({
+      host,
+      port,
+      username: turnCredential('":" or "@"', /[:@]/),
+      password: turnCredential('"@"', /@/),
+      transport: literal('udp', 'tcp'),
+    }),
+  ),
+  cameraDeviceId: string({ max: 512 }),
+  kiosk: boolean(),
+};
+
+export const SETTINGS_SCHEMA: Schema<Settings> = object(SETTING_SCHEMAS);

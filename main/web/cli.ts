@@ -1,0 +1,66 @@
+/**
+ * `npm run serve -- [--as_uri http://localhost:8443/] [--ws_uri builtin] [--hat NAME|URL|FILE]
+ *                   [--hats_host ADDRESS] [--hats_port PORT] [--hats_public_uri URL]`
+ *
+ * Web mode with the Kurento tutorial's options: --as_uri is where the page is served, --ws_uri
+ * the media server (`builtin`: the embedded engine). The hat options say where the media
+ * server fetches hats from (only needed for a media server on another machine).
+ */
+import { parseArgs } from 'node:util';
+import { WEB_DEFAULTS } from '../defaults.js';
+import { startWebMode } from './web-mode.js';
+
+const USAGE = `Usage: npm run serve -- [options]
+  --as_uri URL           where to serve the mirror (default ${WEB_DEFAULTS.asUri})
+  --ws_uri URI           the Kurento media server, or "builtin" for the embedded one (default ${WEB_DEFAULTS.wsUri})
+  --hat NAME|URL|FILE    a built-in hat, an http(s) URL or a local .png (default: the first built-in hat)
+  --hats_host ADDRESS    where the hat server listens (default 127.0.0.1 for a local media server, else 0.0.0.0)
+  --hats_port PORT       its port (default: any free port)
+  --hats_public_uri URL  the hat server's address as the media server reaches it (e.g. behind NAT)`;
+
+const { values } = parseArgs({
+  options: {
+    as_uri: { type: 'string', default: WEB_DEFAULTS.asUri },
+    ws_uri: { type: 'string', default: WEB_DEFAULTS.wsUri },
+    hat: { type: 'string' },
+    hats_host: { type: 'string' },
+    hats_port: { type: 'string' },
+    hats_public_uri: { type: 'string' },
+    help: { type: 'boolean', short: 'h' },
+  },
+});
+if (values.help) {
+  console.log(USAGE);
+  process.exit(0);
+}
+
+const log = (line: string) => console.error(`[mirror] ${line}`);
+const web = await startWebMode({
+  asUri: values.as_uri,
+  wsUri: values.ws_uri,
+  hat: values.hat,
+  hats: {
+    ...(values.hats_host && { host: values.hats_host }),
+    ...(values.hats_port && { port: Number(values.hats_port) }),
+    ...(values.hats_public_uri && { publicUrl: values.hats_public_uri }),
+  },
+  log,
+}).catch((err: Error) => {
+  console.error(`Magic Mirror could not start: ${err.message}`);
+  process.exit(1);
+});
+
+for (const note of web.notes) console.log(note);
+console.log(`Magic Mirror (media server: ${values.ws_uri}). Open ${web.url} in a WebRTC-capable browser.`);
+
+let stopping = false;
+async function stop(): Promise<never> {
+  if (!stopping) {
+    stopping = true;
+    await web.close().catch((err: Error) => log(`while stopping: ${err.message}`));
+  }
+  // kurento-jsonrpc keeps a timer per unanswered request: do not wait for them.
+  process.exit(0);
+}
+process.on('SIGINT', () => void stop());
+process.on('SIGTERM', () => void stop());

@@ -1,0 +1,169 @@
+/**
+ * Web mode: the mirror served to any browser, like the Kurento tutorial's server.js — the
+ * renderer's build as static files under a strict CSP, and the tutorial's WebSocket protocol
+ * on /magicmirror, one MirrorSession per socket. Plain HTTP on a loopback as_uri (a secure
+ * context already); HTTPS with a self-signed certificate on any other host.
+ *
+ * There is no settings API over this transport (settings come from the command line).
+ */
+import http from 'node:http';
+import https from 'node:https';
+import type { AddressInfo, Socket } from 'node:net';
+import { WebSocketServer } from 'ws';
+import { MIRROR_WS_PATH } from '../../common/mirror-protocol.js';
+import type { StartEngineOptions } from '../../engine/start.js';
+import { defaultConfigDir } from '../config-dir.js';
+import { contentSecurityPolicy, socketOriginOf } from '../content-security-policy.js';
+import { BUILTIN_KMS, WEB_DEFAULTS, type KmsTimeouts, type SessionTimings } from '../defaults.js';
+import { HatServer, type HatServerOptions } from '../hats/hat-server.js';
+import { isLoopbackHost } from '../hats/local-address.js';
+import { KmsRegistry } from '../kms/kms-registry.js';
+import { MirrorSession } from '../mirror/session.js';
+import { serveMirrorSocket } from './mirror-socket.js';
+import { RENDERER_DIR, serveRendererFile } from './renderer-files.js';
+import { SiteOrigins } from './site-origins.js';
+import { selfSignedCertificate } from './tls-certificate.js';
+
+export interface WebModeOptions {
+  /** The page's address (the tutorial's --as_uri). Port 0 picks a free port. */
+  asUri?: string;
+  /** The media server (the tutorial's --ws_uri): `builtin`, or ws[s]://host:port/kurento. */
+  wsUri?: string;
+  /** A built-in hat's name, an http(s):// URL or a local .png (default: the first built-in hat). */
+  hat?: string;
+  /** Where hats are served from for the media server (default: loopback for a local media server, else all interfaces). */
+  hats?: HatServerOptions;
+  rendererDir?: string;
+  /** Where the TLS certificate is kept (default: defaultConfigDir()). */
+  configDir?: string;
+  kmsTimeouts?: Partial<KmsTimeouts>;
+  sessionTimings?: Partial<SessionTimings>;
+  log?: (line: string) => void;
+  /** Where the built-in engine's log lines go (default: inherited stderr). */
+  engineLog?: StartEngineOptions['log'];
+}
+
+export interface WebMode {
+  /** Where to open the mirror. */
+  url: string;
+  /** Things the person starting it should know (scheme changed, certificate made, …). */
+  notes: string[];
+  /** The media server connections (its `builtin` connection knows the engine's URI). */
+  registry: KmsRegistry;
+  /** Stops: sockets closed, sessions released, engine stopped. */
+  close(): Promise<void>;
+}
+
+export async function startWebMode(options: WebModeOptions = {}): Promise<WebMode> {
+  const log = options.log ?? (() => {});
+  const notes: string[] = [];
+  const wsUri = checkWsUri(options.wsUri ?? WEB_DEFAULTS.wsUri);
+  const page = new URL(options.asUri ?? WEB_DEFAULTS.asUri);
+  const host = page.hostname.replace(/^\[|\]$/g, '');
+  const loopback = isLoopbackHost(host);
+  if (!loopback && page.protocol === 'http:') {
+    page.protocol = 'https:';
+    notes.push(`Serving https:// rather than http:// on ${host}: browsers allow the camera only on https:// pages or on localhost.`);
+  }
+  if (page.protocol !== 'http:' && page.protocol !== 'https:') throw new Error(`--as_uri must be an http:// or https:// address, not ${page.href}`);
+  const tls = page.protocol === 'https:' ? await selfSignedCertificate(host, options.configDir ?? defaultConfigDir()) : undefined;
+  if (tls?.created) notes.push(`Made a self-signed certificate for ${host} (${tls.certFile}): browsers ask once to accept it.`);
+
+  const kmsIsLocal = wsUri === BUILTIN_KMS || isLoopbackHost(new URL(wsUri).hostname);
+  const hats = await HatServer.start({ host: kmsIsLocal ? '127.0.0.1' : '0.0.0.0', ...options.hats });
+  let hatUri: string;
+  try {
+    hatUri = await hats.uriFor(options.hat, wsUri);
+  } catch (err) {
+    await hats.close();
+    throw err;
+  }
+  const registry = new KmsRegistry({ timeouts: options.kmsTimeouts, log, engineLog: options.engineLog });
+
+  const rendererDir = options.rendererDir ?? RENDERER_DIR;
+  let origins!: SiteOrigins; // set once the port is known, before any request can arrive
+  const onRequest = (req: http.IncomingMessage, res: http.ServerResponse) => {
+    const origin = origins.originOfHost(req.headers.host);
+    if (!origin) {
+      res.writeHead(421, { 'content-type': 'text/plain' }).end(`This server answers only to ${origins.primary}\n`);
+      return;
+    }
+    serveRendererFile(rendererDir, req, res, securityHeaders(origin)).catch((err: Error) => {
+      log(`serving ${req.url}: ${err.message}`);
+      res.destroy();
+    });
+  };
+  const server = tls ? https.createServer({ key: tls.key, cert: tls.cert }, onRequest) : http.createServer(onRequest);
+
+  const wss = new WebSocketServer({ noServer: true, maxPayload: WEB_DEFAULTS.maxMessageBytes });
+  const served = new Set<Promise<void>>();
+  server.on('upgrade', (req: http.IncomingMessage, socket: Socket, head: Buffer) => {
+    socket.on('error', () => {});
+    if (new URL(req.url ?? '/', 'http://x').pathname !== MIRROR_WS_PATH) return refuse(socket, 404, 'Not Found');
+    // Browsers always send Origin on WebSocket requests; a client without one is not a browser page.
+    const origin = req.headers.origin;
+    if (!origins.originOfHost(req.headers.host) || (origin !== undefined && !origins.allows(origin))) {
+      log(`refused a WebSocket from origin ${origin ?? '(none)'} for host ${req.headers.host ?? '(none)'}`);
+      return refuse(socket, 403, 'Forbidden');
+    }
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      const done = serveMirrorSocket(
+        ws,
+        (send) => new MirrorSession({ connect: () => registry.get(wsUri), hatUri, send, timings: options.sessionTimings, log }),
+        { pingIntervalMs: WEB_DEFAULTS.pingIntervalMs, log },
+      );
+      served.add(done);
+      void done.then(() => served.delete(done));
+    });
+  });
+
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      // Loopback stays on loopback; any other host is served on every interface, as the tutorial does.
+      server.listen(Number(page.port || (tls ? 443 : 80)), loopback ? listenAddress(host) : undefined, () => resolve());
+    });
+  } catch (err) {
+    await Promise.all([hats.close(), registry.close()]);
+    throw new Error(`Cannot serve ${page.origin}: ${(err as Error).message}`);
+  }
+  page.port = String((server.address() as AddressInfo).port);
+  origins = new SiteOrigins(page);
+
+  return {
+    url: page.href,
+    notes,
+    registry,
+    async close() {
+      for (const ws of wss.clients) ws.terminate();
+      await Promise.all(served);
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await registry.close();
+      await hats.close();
+    },
+  };
+}
+
+function securityHeaders(origin: string): Record<string, string> {
+  return {
+    'content-security-policy': contentSecurityPolicy([socketOriginOf(origin)]),
+    'x-content-type-options': 'nosniff',
+    'referrer-policy': 'no-referrer',
+    'cache-control': 'no-cache',
+  };
+}
+
+function checkWsUri(uri: string): string {
+  if (uri === BUILTIN_KMS || /^wss?:\/\/[^/]/i.test(uri)) return uri;
+  throw new Error(`--ws_uri must be "${BUILTIN_KMS}" or a ws:// or wss:// address (like ws://localhost:8888/kurento), not "${uri}"`);
+}
+
+/** `localhost` is bound as 127.0.0.1: Node would pick one of its addresses, maybe ::1 only. */
+function listenAddress(host: string): string {
+  return host === 'localhost' || host.endsWith('.localhost') ? '127.0.0.1' : host;
+}
+
+function refuse(socket: Socket, status: number, text: string): void {
+  socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+}
