@@ -1,0 +1,195 @@
+/**
+ * Every text the mirror page shows a person, in one place (labels, status lines, problems), so
+ * wording stays consistent and a translation is one file. index.html holds none: its elements
+ * name a key here with data-text / data-label (see applyTexts in view.ts).
+ */
+import type { MirrorProblem } from '../common/mirror-protocol.js';
+
+/** Problems the page finds by itself (the server reports the MirrorProblem ones). */
+export type LocalProblem =
+  | 'server-unreachable'
+  | 'server-timeout'
+  | 'insecure-context'
+  | 'camera-denied'
+  | 'camera-busy'
+  | 'no-camera'
+  | 'camera-failed'
+  | 'camera-lost';
+
+export type Problem = MirrorProblem | LocalProblem;
+
+export interface ProblemText {
+  title: string;
+  /** What to do about it. */
+  hint: string;
+  /**
+   * blocking: the mirror is black or about to be — a card over the video.
+   * notice: the mirror runs but shows no hat — a banner that leaves the video visible.
+   */
+  weight: 'blocking' | 'notice';
+  /** Whether "Try again" (start the mirror afresh) can help. */
+  retry: boolean;
+}
+
+export const PROBLEMS: Record<Problem, ProblemText> = {
+  // ── found by the page ──────────────────────────────────────────────────────
+  'server-unreachable': {
+    title: 'Can’t reach the Magic Mirror service',
+    hint: 'The app’s background service isn’t answering. Make sure Magic Mirror is still running, then try again.',
+    weight: 'blocking',
+    retry: true,
+  },
+  'server-timeout': {
+    title: 'The mirror service didn’t answer',
+    hint: 'It may be busy starting up. Wait a moment, then try again.',
+    weight: 'blocking',
+    retry: true,
+  },
+  'insecure-context': {
+    title: 'The camera needs a secure page',
+    hint: 'Browsers only share the camera with https:// pages or with localhost. Open Magic Mirror that way.',
+    weight: 'blocking',
+    retry: false,
+  },
+  'camera-denied': {
+    title: 'Camera access is blocked',
+    hint: 'Allow the camera for this page (the camera icon in the address bar, or your system’s privacy settings), then try again.',
+    weight: 'blocking',
+    retry: true,
+  },
+  'camera-busy': {
+    title: 'Your camera is in use by another app',
+    hint: 'Close the other app or browser tab that uses the camera (video calls, other camera apps), then try again.',
+    weight: 'blocking',
+    retry: true,
+  },
+  'no-camera': {
+    title: 'No camera found',
+    hint: 'Connect a camera (or pick another one from the list), then try again.',
+    weight: 'blocking',
+    retry: true,
+  },
+  'camera-failed': {
+    title: 'The camera couldn’t be started',
+    hint: 'Pick another camera from the list, or unplug and reconnect this one, then try again.',
+    weight: 'blocking',
+    retry: true,
+  },
+  'camera-lost': {
+    title: 'The camera stopped',
+    hint: 'It may have been unplugged or taken by another app. Reconnect it, then try again.',
+    weight: 'blocking',
+    retry: true,
+  },
+  // ── reported by the server (MirrorProblem) ─────────────────────────────────
+  'kms-unreachable': {
+    title: 'The video engine isn’t running',
+    hint: 'Magic Mirror can’t reach its media server. Restart Magic Mirror (or start the media server), then try again.',
+    weight: 'blocking',
+    retry: true,
+  },
+  'kms-timeout': {
+    title: 'The video engine is too slow to answer',
+    hint: 'It may be overloaded. Wait a moment, then try again.',
+    weight: 'blocking',
+    retry: true,
+  },
+  'kms-lost': {
+    title: 'The video engine stopped',
+    hint: 'The connection to the media server was lost. Try again; if it keeps happening, restart Magic Mirror.',
+    weight: 'blocking',
+    retry: true,
+  },
+  'engine-failed': {
+    title: 'The video engine ran into a problem',
+    hint: 'It couldn’t set up the mirror. Try again; if it keeps happening, restart Magic Mirror.',
+    weight: 'blocking',
+    retry: true,
+  },
+  'bad-offer': {
+    title: 'This browser’s video format isn’t supported',
+    hint: 'The video engine couldn’t agree on a format with this browser. Try again, or use a current Chrome, Edge or Firefox.',
+    weight: 'blocking',
+    retry: true,
+  },
+  'ice-failed': {
+    title: 'The video connection couldn’t be made',
+    hint: 'Your camera and the video engine can’t reach each other. A VPN or firewall may be in the way; switch it off, then try again.',
+    weight: 'blocking',
+    retry: true,
+  },
+  'no-media': {
+    title: 'No video is coming through',
+    hint: 'The connection is up but no picture arrives. Try again; if it stays black, pick another camera.',
+    weight: 'blocking',
+    retry: true,
+  },
+  'hat-failed': {
+    title: 'The hat couldn’t be loaded',
+    hint: 'You’re seeing the mirror without a hat. Try again to reload it.',
+    weight: 'notice',
+    retry: true,
+  },
+  'no-face': {
+    title: 'Looking for a face…',
+    hint: 'Face the camera with your whole head in view and some light on your face.',
+    weight: 'notice',
+    retry: false,
+  },
+  busy: {
+    title: 'The mirror is busy',
+    hint: 'Too many mirrors are running right now. Close one, or wait a moment, then try again.',
+    weight: 'blocking',
+    retry: true,
+  },
+  internal: {
+    title: 'Something went wrong',
+    hint: 'Magic Mirror hit an unexpected error. Try again; if it keeps happening, restart Magic Mirror.',
+    weight: 'blocking',
+    retry: true,
+  },
+};
+
+/** Labels, tooltips and status lines. */
+export const TEXT = {
+  appName: 'Magic Mirror',
+  start: 'Start',
+  starting: 'Starting…',
+  stop: 'Stop',
+  tryAgain: 'Try again',
+  camera: 'Camera',
+  mirror: 'Mirror',
+  cameraPicker: 'Camera to use',
+  cameraDefault: 'Default camera',
+  cameraUnnamed: (n: number) => `Camera ${n}`,
+  unmute: 'Turn mirror sound on',
+  mute: 'Turn mirror sound off',
+  showStats: 'Show connection stats',
+  hideStats: 'Hide connection stats',
+  snapshot: 'Save a snapshot (PNG)',
+  placeholderTitle: 'Put on a hat',
+  placeholderHint: 'Press Start and look into the camera: everyone in the picture gets a hat.',
+  cameraOff: 'Camera off',
+  tipsTitle: 'For the best hat',
+  tipFace: 'Face the camera with your whole head in the picture.',
+  tipLight: 'Light your face from the front, not from a window behind you.',
+  tipFriends: 'Bring friends: everyone in the picture gets a hat.',
+  statsFps: 'fps',
+  statsRtt: 'RTT',
+  statsIn: 'in',
+  statsOut: 'out',
+  statsSize: 'size',
+  status: {
+    connecting: 'Connecting to the mirror service…',
+    ready: 'Ready',
+    startingCamera: 'Starting the camera…',
+    negotiating: 'Setting up the mirror…',
+    waitingForVideo: 'Waiting for the first picture…',
+    live: 'Mirror is live',
+    unstable: 'Connection is unstable…',
+    stopped: 'Mirror stopped',
+    stoppedByServer: (reason: string) => `The mirror was stopped: ${reason}`,
+    serverUnreachable: 'Not connected to the mirror service',
+    snapshotSaved: 'Snapshot saved',
+  },
+} as const;
