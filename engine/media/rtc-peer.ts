@@ -69,8 +69,8 @@ interface PeerConnection {
   oniceconnectionstatechange: (() => void) | null;
   onconnectionstatechange: (() => void) | null;
   ontrack: ((e: { track: Track }) => void) | null;
-  addTrack(track: Track): unknown;
-  addTransceiver(track: Track, init: { direction: 'sendrecv' | 'sendonly' }): unknown;
+  addTrack(track: Track, stream: object): unknown;
+  addTransceiver(track: Track, init: { direction: 'sendrecv' | 'sendonly'; streams: object[] }): unknown;
   setRemoteDescription(d: SessionDescription): Promise<void>;
   setLocalDescription(d: SessionDescription): Promise<void>;
   createOffer(): Promise<SessionDescription>;
@@ -90,7 +90,7 @@ interface Wrtc {
   };
 }
 type IceServer = { urls: string; username?: string; credential?: string };
-const { RTCPeerConnection, nonstandard } = wrtc as unknown as Wrtc;
+const { RTCPeerConnection, MediaStream, nonstandard } = wrtc as unknown as Wrtc & { MediaStream: new () => object };
 
 export interface IceCandidateInit {
   candidate: string;
@@ -204,10 +204,13 @@ export class RtcPeer extends EventEmitter<RtcPeerEvents> {
       const pc = this.createPc();
       // addTrack (not addTransceiver) so setRemoteDescription reuses these transceivers for the
       // offered m-lines: the answer is then sendrecv for both kinds, like a KMS loopback.
+      // One stream for both tracks: its id goes into the answer's msid, so the browser sees
+      // a remote stream (kurento-utils shows `event.streams[0]`), as with KMS.
+      const stream = new MediaStream();
       for (const source of [this.videoSource, this.audioSource]) {
         const track = source.createTrack();
         this.sourceTracks.push(track);
-        pc.addTrack(track);
+        pc.addTrack(track, stream);
       }
       try {
         await guard(pc.setRemoteDescription({ type: 'offer', sdp }), 'setRemoteDescription');
@@ -239,10 +242,11 @@ export class RtcPeer extends EventEmitter<RtcPeerEvents> {
     try {
       const pc = this.createPc();
       const recv = { VIDEO: opts?.offerToReceiveVideo ?? true, AUDIO: opts?.offerToReceiveAudio ?? true };
+      const stream = new MediaStream();
       for (const [kind, source] of [['VIDEO', this.videoSource], ['AUDIO', this.audioSource]] as const) {
         const track = source.createTrack();
         this.sourceTracks.push(track);
-        pc.addTransceiver(track, { direction: recv[kind] ? 'sendrecv' : 'sendonly' });
+        pc.addTransceiver(track, { direction: recv[kind] ? 'sendrecv' : 'sendonly', streams: [stream] });
       }
       const offer = await guard(pc.createOffer(), 'createOffer');
       await guard(pc.setLocalDescription(offer), 'setLocalDescription');
