@@ -9,12 +9,10 @@
  * The real server and a real hat on a face are end-to-end tests' business, not this file's.
  */
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { PNG } from 'pngjs';
 import type { Page } from 'playwright-core';
 import type { MirrorProblem, ServerMessage } from '../common/mirror-protocol.js';
@@ -24,6 +22,7 @@ import { EchoPeer } from './helpers/echo-peer.js';
 import { startFakeMirrorServer, type FakeMirrorServer, type MirrorScript } from './helpers/fake-mirror-server.js';
 import { makeY4m } from './helpers/video-fixtures.js';
 import { waitFor } from './helpers/wait.js';
+import { buildRenderer } from './helpers/build-renderer.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const DIST = path.join(ROOT, 'dist/renderer');
@@ -36,7 +35,7 @@ let server: FakeMirrorServer;
 let echo: EchoPeer;
 
 before(async () => {
-  await promisify(execFile)(process.execPath, [path.join(ROOT, 'node_modules/vite/bin/vite.js'), 'build', '--config', 'renderer/vite.config.ts', '--logLevel', 'warn'], { cwd: ROOT });
+  await buildRenderer();
   chromium = await launchChromium({ fakeVideo: await makeY4m({ background: 'two-faces' }) });
   server = await startFakeMirrorServer({
     root: DIST,
