@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import kurento from 'kurento-client';
 import { startEngine } from '../engine/start.js';
-import { kurentoClient } from '../test/helpers/kurento.js';
+import { kurentoClient, connectFakeCamera } from '../test/helpers/kurento.js';
 import { FakeCameraPeer } from '../test/helpers/fake-camera-peer.js';
 import { engineCounts } from '../test/helpers/engine-counts.js';
 import { serveStatic } from '../test/helpers/chromium.js';
@@ -30,12 +30,7 @@ const middle = mode === 'pass' ? await pipeline.create('PassThrough') : await pi
 if (mode !== 'pass') await (middle as kurento.FaceOverlayFilter).setOverlayedImage(`${hats.url}/hat.png`, -0.35, -1.2, 1.6, 1.6);
 await endpoint.connect(middle);
 await middle.connect(endpoint);
-endpoint.on('IceCandidateFound', (e: { candidate: kurento.IceCandidate }) => void peer.addIceCandidate(e.candidate));
-peer.on('iceCandidate', (c) => void endpoint.addIceCandidate(kurento.getComplexType('IceCandidate')(c)));
-await peer.processAnswer(await endpoint.processOffer(await peer.createOffer()));
-await endpoint.gatherCandidates();
-await peer.connected();
-await peer.start();
+await connectFakeCamera(endpoint, peer);
 await peer.received.waitForCounters(30, 15_000);
 
 const c0 = peer.received.counters.size;

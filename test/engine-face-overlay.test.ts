@@ -12,7 +12,7 @@ import { after, before, describe, test } from 'node:test';
 import kurento from 'kurento-client';
 import { startEngine, type EngineProcess } from '../engine/start.js';
 import type { VideoFrame } from '../engine/media/frames.js';
-import { kurentoClient } from './helpers/kurento.js';
+import { kurentoClient, connectFakeCamera } from './helpers/kurento.js';
 import { FakeCameraPeer, type FakeCameraOptions } from './helpers/fake-camera-peer.js';
 import { serveStatic, launchChromium } from './helpers/chromium.js';
 import { loadBackgroundI420, makeY4m } from './helpers/video-fixtures.js';
@@ -59,12 +59,7 @@ async function mirror(camera: FakeCameraOptions, hat = true) {
   if (hat) await filter.setOverlayedImage(`${hats.url}/hat.png`, ...TUTORIAL);
   await endpoint.connect(filter);
   await filter.connect(endpoint);
-  endpoint.on('IceCandidateFound', (e: { candidate: kurento.IceCandidate }) => void peer.addIceCandidate(e.candidate));
-  peer.on('iceCandidate', (c) => void endpoint.addIceCandidate(kurento.getComplexType('IceCandidate')(c)));
-  await peer.processAnswer(await endpoint.processOffer(await peer.createOffer()));
-  await endpoint.gatherCandidates();
-  await peer.connected();
-  await peer.start();
+  await connectFakeCamera(endpoint, peer);
   return {
     peer,
     filter,

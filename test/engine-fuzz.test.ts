@@ -8,9 +8,8 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { after, before, test } from 'node:test';
-import kurento from 'kurento-client';
 import { startEngine, type EngineProcess } from '../engine/start.js';
-import { kurentoClient } from './helpers/kurento.js';
+import { kurentoClient, connectFakeCamera } from './helpers/kurento.js';
 import { connectRaw } from './helpers/rpc-client.js';
 import { engineCounts } from './helpers/engine-counts.js';
 import { FakeCameraPeer } from './helpers/fake-camera-peer.js';
@@ -137,12 +136,7 @@ test(`${MESSAGES} mutated kurento-client messages: one answer per request id, en
     const pipeline = await client.create('MediaPipeline');
     const endpoint = await pipeline.create('WebRtcEndpoint');
     await endpoint.connect(endpoint);
-    endpoint.on('IceCandidateFound', (e: { candidate: kurento.IceCandidate }) => void peer.addIceCandidate(e.candidate));
-    peer.on('iceCandidate', (cand) => void endpoint.addIceCandidate(kurento.getComplexType('IceCandidate')(cand)));
-    await peer.processAnswer(await endpoint.processOffer(await peer.createOffer()));
-    await endpoint.gatherCandidates();
-    await peer.connected();
-    await peer.start();
+    await connectFakeCamera(endpoint, peer);
     await peer.received.waitForCounters(10, 15_000);
     await pipeline.release();
   } finally {

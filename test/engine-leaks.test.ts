@@ -5,9 +5,8 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import kurento from 'kurento-client';
 import { startEngine, type EngineProcess } from '../engine/start.js';
-import { dropClient, kurentoClient } from './helpers/kurento.js';
+import { dropClient, kurentoClient, connectFakeCamera } from './helpers/kurento.js';
 import { engineCounts, processResources } from './helpers/engine-counts.js';
 import { FakeCameraPeer } from './helpers/fake-camera-peer.js';
 import { exitAfterTests } from './helpers/process-exit.js';
@@ -41,12 +40,7 @@ async function session(abandon: boolean): Promise<void> {
     const filter = await pipeline.create('PassThrough');
     await endpoint.connect(filter);
     await filter.connect(endpoint);
-    endpoint.on('IceCandidateFound', (e: { candidate: kurento.IceCandidate }) => void peer.addIceCandidate(e.candidate));
-    peer.on('iceCandidate', (c) => void endpoint.addIceCandidate(kurento.getComplexType('IceCandidate')(c)));
-    await peer.processAnswer(await endpoint.processOffer(await peer.createOffer()));
-    await endpoint.gatherCandidates();
-    await peer.connected();
-    await peer.start();
+    await connectFakeCamera(endpoint, peer);
     await peer.received.waitForCounters(3, 15_000);
     if (abandon) {
       dropClient(client);

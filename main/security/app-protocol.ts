@@ -9,6 +9,7 @@
  */
 import path from 'node:path';
 import { contentSecurityPolicy } from '../content-security-policy.js';
+import { contentTypeOf } from '../content-types.js';
 
 export const APP_SCHEME = 'app';
 export const APP_HOST = 'magic-mirror';
@@ -52,21 +53,6 @@ export function isMirrorPage(url: string): boolean {
   return pathname === '/' || pathname === '/index.html';
 }
 
-const CONTENT_TYPES: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.mjs': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.json': 'application/json',
-  '.map': 'application/json',
-  '.svg': 'image/svg+xml',
-  '.png': 'image/png',
-  '.jpg': 'image/jpeg',
-  '.webp': 'image/webp',
-  '.ico': 'image/x-icon',
-  '.woff2': 'font/woff2',
-  '.wasm': 'application/wasm',
-};
 
 export type AppRequestTarget =
   | { kind: 'file'; file: string; contentType: string }
@@ -105,7 +91,7 @@ export function resolveAppRequest(method: string, url: string, rootDir: string):
   const root = path.resolve(rootDir);
   const file = path.resolve(root, relative);
   if (!file.startsWith(root + path.sep)) return { kind: 'refused', status: 403, reason: 'outside the app folder' };
-  const contentType = CONTENT_TYPES[path.extname(file).toLowerCase()];
+  const contentType = contentTypeOf(file);
   if (!contentType) return { kind: 'refused', status: 404, reason: 'not a page asset' };
   return { kind: 'file', file, contentType };
 }

@@ -25,6 +25,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import { contentTypeOf } from '../../main/content-types.js';
 
 /** First executable of $CHROMIUM_PATH, /usr/bin/chromium, then chromium / chromium-browser on $PATH. */
 async function findChromium(): Promise<string> {
@@ -149,17 +150,7 @@ export function measureAudioRms(page: Page, selector = 'video', durationMs = 150
 /** Body and content type of a route; a bare string or Buffer gets its type from the path's extension. */
 export type Routes = Record<string, string | Buffer | { body: string | Buffer; type: string }>;
 
-const CONTENT_TYPES: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.mjs': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.json': 'application/json',
-  '.png': 'image/png',
-  '.svg': 'image/svg+xml',
-  '.wasm': 'application/wasm',
-};
-const typeOf = (p: string) => CONTENT_TYPES[path.extname(p)] ?? 'application/octet-stream';
+const typeOf = (p: string) => contentTypeOf(p) ?? 'application/octet-stream';
 
 /**
  * A static HTTP server on 127.0.0.1 (random port) serving a directory, or in-memory routes

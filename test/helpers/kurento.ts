@@ -6,6 +6,7 @@
  * their last test; a short one changes nothing else (it only filters duplicated answers).
  */
 import kurento from 'kurento-client';
+import type { FakeCameraPeer } from './fake-camera-peer.js';
 
 /** The un-awaited client object, which alone exposes the reconnecting socket (`_re`). */
 const rawClients = new WeakMap<object, { _re?: { disconnect(): void; _connection?: { socket?: { terminate(): void } } } }>();
@@ -26,4 +27,14 @@ export function dropClient(client: kurento.KurentoClient): void {
   re?.disconnect(); // synchronously: no reconnection attempt when the socket closes below
   client.close();
   re?._connection?.socket?.terminate();
+}
+
+/** Wires a wrtc fake camera to a WebRtcEndpoint (offer → answer, trickle ICE both ways) and starts it sending. */
+export async function connectFakeCamera(endpoint: kurento.WebRtcEndpoint, peer: FakeCameraPeer): Promise<void> {
+  endpoint.on('IceCandidateFound', (e: { candidate: kurento.IceCandidate }) => void peer.addIceCandidate(e.candidate));
+  peer.on('iceCandidate', (c) => void endpoint.addIceCandidate(kurento.getComplexType('IceCandidate')(c)));
+  await peer.processAnswer(await endpoint.processOffer(await peer.createOffer()));
+  await endpoint.gatherCandidates();
+  await peer.connected();
+  await peer.start();
 }
