@@ -14,6 +14,9 @@ export function contentSecurityPolicy(socketOrigins: readonly string[] = []): st
     'style-src': ["'self'"],
     'object-src': ["'none'"],
     'frame-ancestors': ["'none'"],
+    // Not covered by default-src: no <base> rewriting of relative URLs, no form posts anywhere.
+    'base-uri': ["'none'"],
+    'form-action': ["'none'"],
   };
   return Object.entries(directives)
     .map(([name, sources]) => `${name} ${sources.join(' ')}`)

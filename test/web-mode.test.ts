@@ -193,7 +193,7 @@ describe('web mode', () => {
     assert.equal(
       res.headers.get('content-security-policy'),
       `default-src 'self'; connect-src 'self' ws://127.0.0.1:${port}; img-src 'self' data: blob:; media-src 'self' blob: mediastream:; ` +
-        "script-src 'self'; style-src 'self'; object-src 'none'; frame-ancestors 'none'",
+        "script-src 'self'; style-src 'self'; object-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
     );
     assert.equal(res.headers.get('x-content-type-options'), 'nosniff');
     assert.equal((await fetch(`${web.url}app.js`)).headers.get('content-type'), 'text/javascript; charset=utf-8');
