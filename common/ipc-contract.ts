@@ -44,7 +44,8 @@ export interface ConnectionTestRequest {
 }
 
 export type ConnectionTestResult =
-  | { ok: true; message: string }
+  /** message names the server and its version; version is the Kurento version it reports. */
+  | { ok: true; message: string; version: string }
   | { ok: false; problem: MirrorProblem; message: string };
 
 export interface InvokeContract {

@@ -25,7 +25,8 @@ export const PROBLEM_TEXT = {
   hostNotFound: (uri: string, host: string) => `Cannot reach the media server at ${uri}: the host name "${host}" was not found.`,
   tlsFailed: (uri: string, detail: string) => `Cannot reach the media server at ${uri}: the secure connection failed (${detail}).`,
   notKurento: (uri: string, detail: string) => `The server at ${uri} is not a Kurento media server (${detail}).`,
-  noFaceOverlay: (uri: string) => `The media server at ${uri} has no FaceOverlayFilter (its "filters" module is not installed).`,
+  noFaceOverlay: (uri: string, version: string) =>
+    `The media server at ${uri}${version ? ` (Kurento ${version})` : ''} has no FaceOverlayFilter (its "filters" module is not installed).`,
   networkError: (uri: string, detail: string) => `Cannot reach the media server at ${uri}: ${detail}.`,
   // kms-timeout
   connectTimeout: (uri: string, ms: number) => `The media server at ${uri} did not answer within ${seconds(ms)}.`,

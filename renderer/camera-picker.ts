@@ -29,6 +29,13 @@ export class CameraPicker {
     return saved && !this.listed ? { ideal: saved } : undefined;
   }
 
+  /** Makes `deviceId` the remembered choice ('' for the system default), as the desktop app's settings say. */
+  async prefer(deviceId: string): Promise<void> {
+    if (deviceId) localStorage.setItem(STORAGE_KEY, deviceId);
+    else localStorage.removeItem(STORAGE_KEY);
+    await this.refresh();
+  }
+
   async refresh(): Promise<void> {
     const devices = (await navigator.mediaDevices?.enumerateDevices()) ?? [];
     const cameras = devices.filter((d) => d.kind === 'videoinput' && d.deviceId);

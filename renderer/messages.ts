@@ -14,7 +14,8 @@ export type LocalProblem =
   | 'camera-busy'
   | 'no-camera'
   | 'camera-failed'
-  | 'camera-lost';
+  | 'camera-lost'
+  | 'no-network';
 
 export type Problem = MirrorProblem | LocalProblem;
 
@@ -78,6 +79,12 @@ export const PROBLEMS: Record<Problem, ProblemText> = {
   'camera-lost': {
     title: 'The camera stopped',
     hint: 'It may have been unplugged or taken by another app. Reconnect it, then try again.',
+    weight: 'blocking',
+    retry: true,
+  },
+  'no-network': {
+    title: 'No network path for the video',
+    hint: 'This browser found no network address to send video from (its only network is the loopback one, which browsers skip). Connect a network, or use the Magic Mirror app, which allows loopback.',
     weight: 'blocking',
     retry: true,
   },
@@ -192,4 +199,113 @@ export const TEXT = {
     serverUnreachable: 'Not connected to the mirror service',
     snapshotSaved: 'Snapshot saved',
   },
+} as const;
+
+/** Kiosk mode (renderer/kiosk*.ts): the reconnecting card and the staff dialog. */
+export const KIOSK_TEXT = {
+  reconnecting: 'Reconnecting…',
+  reconnectingIn: (seconds: number) => (seconds > 0 ? `Trying again in ${seconds} s` : 'Trying again now…'),
+  attempt: (n: number) => `Attempt ${n}`,
+  resuming: 'Waiting for the video engine to come back…',
+  waitingForCamera: 'Waiting for the camera…',
+  waitingForCameraHint: 'Plug the camera back in: the mirror comes back by itself.',
+  gaveUp: 'The mirror can’t start by itself',
+  staffTitle: 'Staff',
+  enterPin: 'Enter the staff PIN',
+  choosePin: 'Choose a staff PIN (4 to 8 digits)',
+  confirmPin: 'Enter the same PIN again',
+  pinMismatch: 'The two PINs differ. Try again.',
+  wrongPin: (left: number) => `Wrong PIN. ${left} ${left === 1 ? 'try' : 'tries'} left before a pause.`,
+  lockedOut: (seconds: number) => `Too many wrong PINs. Try again in ${seconds} s.`,
+  noStaffBridge: 'Staff controls are only in the Magic Mirror app. In a browser kiosk, leave through the browser.',
+  unlock: 'Unlock',
+  cancel: 'Cancel',
+  exitKiosk: 'Quit Magic Mirror',
+  openSettings: 'Settings',
+  changePin: 'Change PIN',
+  backToMirror: 'Back to the mirror',
+  pinSaved: 'PIN saved.',
+} as const;
+
+/** The desktop app's Settings dialog and notices (renderer/settings/; web mode has neither). */
+export const SETTINGS_TEXT = {
+  open: 'Settings',
+  title: 'Settings',
+  subtitle: 'Saved settings take effect at once: a running mirror restarts with them.',
+  close: 'Close settings',
+  // ── media server ──
+  serverSection: 'Media server',
+  kmsUri: 'Media server address',
+  kmsUriHint: '“builtin”: the media server inside Magic Mirror. Or a Kurento Media Server’s address, like ws://localhost:8888/kurento.',
+  kmsUriIssue: {
+    empty: 'Enter “builtin” or the address of a Kurento media server.',
+    spaces: 'The address can’t contain spaces.',
+    scheme: 'Start the address with ws:// or wss:// (like ws://localhost:8888/kurento), or enter “builtin”.',
+    host: 'Add the server’s host name after ws://, like ws://localhost:8888/kurento.',
+    invalid: 'That isn’t a valid address. Use the form ws://host:port/kurento.',
+  },
+  useBuiltin: 'Use built-in',
+  testConnection: 'Test connection',
+  testing: 'Connecting…',
+  testOk: 'Connected',
+  testVersion: (version: string) => `Kurento ${version}`,
+  testFaceOverlay: 'FaceOverlayFilter available',
+  testFailed: {
+    'kms-unreachable': 'Can’t use this server',
+    'kms-timeout': 'No answer',
+    'engine-failed': 'The built-in media server didn’t start',
+    other: 'Connection failed',
+  } as Record<string, string>,
+  // ── hat ──
+  hatSection: 'Hat',
+  hats: { 'top-hat': 'Top hat', 'party-hat': 'Party hat', crown: 'Crown' } as Record<string, string>,
+  ownHat: 'Your own',
+  ownHatLabel: 'PNG file or web address',
+  ownHatPlaceholder: '/home/you/hat.png or https://example.org/hat.png',
+  ownHatEmpty: 'Enter the full path of a .png file, or its http(s):// address.',
+  // ── placement ──
+  placementSection: 'Hat placement',
+  placementHint: 'In face sizes, as Kurento’s FaceOverlayFilter takes them: the hat is width × height faces, shifted from the face’s top-left corner by the offsets.',
+  offsetX: 'Offset X',
+  offsetY: 'Offset Y',
+  width: 'Width',
+  height: 'Height',
+  resetPlacement: 'Default placement',
+  previewLabel: 'Preview of the hat on a still photo',
+  previewCaption: 'The dashed box is the face the mirror finds.',
+  previewOwnHat: 'Your hat',
+  numberIssue: {
+    empty: 'Enter a number.',
+    notNumber: 'Enter a number, like -0.35.',
+    comma: 'Use a point for decimals, like 1.5.',
+    character: (c: string) => `Numbers only: “${c}” can’t be part of one (Kurento ignores values like -0.35F).`,
+  },
+  // ── network ──
+  networkSection: 'Network (STUN / TURN)',
+  networkHint: 'For a media server behind NAT or a firewall: the servers it uses for its side of the video connection.',
+  useStun: 'STUN server',
+  useTurn: 'TURN server',
+  host: 'Host',
+  port: 'Port',
+  username: 'User name',
+  password: 'Password',
+  transport: 'Transport',
+  // ── camera ──
+  cameraSection: 'Camera',
+  cameraDefault: 'Default camera',
+  cameraMissing: 'Saved camera (not connected)',
+  cameraUnnamed: (n: number) => `Camera ${n}`,
+  // ── footer ──
+  resetAll: 'Reset to defaults',
+  cancel: 'Cancel',
+  save: 'Save',
+  saving: 'Saving…',
+  saved: 'Settings saved.',
+  fixFields: 'Some settings need fixing: see the fields marked in red.',
+  saveFailed: (why: string) => `The settings could not be saved: ${why}`,
+  loadFailed: (why: string) => `The settings could not be loaded: ${why}`,
+  // ── notices ──
+  notices: 'Messages',
+  dismiss: 'Dismiss',
+  openSettings: 'Open settings',
 } as const;

@@ -15,6 +15,15 @@ import type { MirrorView, ShownProblem, ViewModel } from './view.js';
 
 const SNAPSHOT_NOTE_MS = 2500;
 
+/** What an observer (kiosk mode's auto-recovery, renderer/kiosk.ts) hears about the mirror. */
+export type MirrorAppEvent =
+  | { kind: 'live' }
+  /** The mirror ended (or could not start) by itself, with the problem shown ('stop' never comes here). */
+  | { kind: 'stopped'; problem: string | undefined }
+  | { kind: 'problem'; problem: string }
+  | { kind: 'problem-cleared'; problem: string }
+  | { kind: 'ice'; state: RTCIceConnectionState };
+
 export class MirrorApp {
   private readonly model: ViewModel = {
     state: 'idle',
@@ -32,6 +41,7 @@ export class MirrorApp {
   /** Bumped by every start and stop, so a start that was overtaken drops its results. */
   private attempt = 0;
   private snapshotNoteTimer = 0;
+  private readonly observers = new Set<(event: MirrorAppEvent) => void>();
 
   constructor(private readonly view: MirrorView, private readonly connect: ConnectTransport) {
     this.picker = new CameraPicker(view.cameraSelect, () => this.onCameraChosen());
@@ -62,7 +72,10 @@ export class MirrorApp {
 
     const transport = await this.ensureTransport();
     if (attempt !== this.attempt) return;
-    if (!transport) return this.update({ state: 'idle' });
+    if (!transport) {
+      this.update({ state: 'idle' });
+      return this.emit({ kind: 'stopped', problem: 'server-unreachable' });
+    }
 
     this.update({ status: { text: TEXT.status.startingCamera, tone: 'busy' } });
     let camera: MediaStream;
@@ -70,8 +83,10 @@ export class MirrorApp {
       camera = await openCamera(this.picker.deviceId);
     } catch (error) {
       if (attempt !== this.attempt) return;
-      this.addProblem(error instanceof CameraError ? error.problem : 'camera-failed');
-      return this.update({ state: 'idle', status: { text: TEXT.status.stopped, tone: 'error' } });
+      const problem = error instanceof CameraError ? error.problem : 'camera-failed';
+      this.addProblem(problem);
+      this.update({ state: 'idle', status: { text: TEXT.status.stopped, tone: 'error' } });
+      return this.emit({ kind: 'stopped', problem });
     }
     if (attempt !== this.attempt) return camera.getTracks().forEach((t) => t.stop());
     void this.picker.refresh(); // names are visible now that the camera is allowed
@@ -85,6 +100,35 @@ export class MirrorApp {
       events: this.sessionEvents(),
     });
     this.stats.setPeerConnection(this.session.peerConnection);
+  }
+
+  /** Hears what happens to the mirror (kiosk mode). */
+  observe(observer: (event: MirrorAppEvent) => void): void {
+    this.observers.add(observer);
+  }
+
+  /** Starts the mirror afresh (stopping what runs), as "Try again" does. */
+  restart(): void {
+    this.retry();
+  }
+
+  /**
+   * Drops the link and opens a new one (the desktop app's saved settings apply to links opened
+   * afterwards); a mirror that was on starts again on the new link.
+   */
+  async reconnect(): Promise<void> {
+    const wasOn = this.model.state !== 'idle';
+    if (wasOn) this.stop();
+    const old = this.transport;
+    this.transport = undefined;
+    old?.close();
+    if (wasOn) return this.start();
+    if (await this.ensureTransport()) this.update({ status: { text: TEXT.status.ready, tone: 'idle' } });
+  }
+
+  /** The camera to use from the next start on ('' for the system default), as the desktop app's settings say. */
+  useCamera(deviceId: string): Promise<void> {
+    return this.picker.prefer(deviceId);
   }
 
   /** The tutorial's stop(): back to I_CAN_START. */
@@ -119,26 +163,34 @@ export class MirrorApp {
   private sessionEvents(): SessionEvents {
     return {
       answered: () => this.update({ state: 'running', status: { text: TEXT.status.waitingForVideo, tone: 'busy' } }),
-      firstFrame: () => this.update({ live: true, status: { text: TEXT.status.live, tone: 'live' } }),
+      firstFrame: () => {
+        this.update({ live: true, status: { text: TEXT.status.live, tone: 'live' } });
+        this.emit({ kind: 'live' });
+      },
       iceState: (state) => {
+        this.emit({ kind: 'ice', state });
         if (state === 'disconnected') this.update({ status: { text: TEXT.status.unstable, tone: 'warn' } });
         else if (state === 'connected' && this.model.live) this.update({ status: { text: TEXT.status.live, tone: 'live' } });
       },
       problem: (problem, serverMessage) => {
         this.addProblem(problem, serverMessage);
         this.render();
+        this.emit({ kind: 'problem', problem });
       },
       problemCleared: (problem) => {
         this.problems.delete(problem);
         this.render();
+        this.emit({ kind: 'problem-cleared', problem });
       },
       ended: (why) => {
         this.endSession();
         if ('stoppedReason' in why) {
           this.update({ status: { text: TEXT.status.stoppedByServer(why.stoppedReason), tone: 'warn' } });
+          this.emit({ kind: 'stopped', problem: why.stoppedReason });
         } else {
           this.addProblem(why.problem, why.serverMessage);
           this.update({ status: { text: TEXT.status.stopped, tone: 'error' } });
+          this.emit({ kind: 'stopped', problem: why.problem });
         }
       },
     };
@@ -167,6 +219,7 @@ export class MirrorApp {
     this.endSession();
     this.addProblem('server-unreachable');
     this.update({ status: { text: TEXT.status.serverUnreachable, tone: 'error' } });
+    this.emit({ kind: 'stopped', problem: 'server-unreachable' });
   }
 
   private endSession(): void {
@@ -186,6 +239,10 @@ export class MirrorApp {
     const { title, hint, retry, weight } = known ?? { ...PROBLEMS.internal, hint: serverMessage ?? PROBLEMS.internal.hint };
     this.problems.delete(code); // re-added last: the newest notice wins
     this.problems.set(code, { shown: { code, title, hint, retry }, weight });
+  }
+
+  private emit(event: MirrorAppEvent): void {
+    for (const observer of this.observers) observer(event);
   }
 
   private update(changes: Partial<ViewModel>): void {

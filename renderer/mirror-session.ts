@@ -40,11 +40,14 @@ const ANSWER_TIMEOUT_MS = 20_000;
 /** How long the mirror may go without a decoded frame before it counts as "no video". */
 const NO_MEDIA_MS = 10_000;
 const MEDIA_POLL_MS = 1_000;
+/** No local ICE candidate this long after the peer connection was made: the browser has no usable network. */
+const NO_CANDIDATE_MS = 5_000;
 
 export class MirrorSession {
   private readonly peer: kurentoUtils.WebRtcPeer;
   private answerTimer: number;
   private mediaTimer = 0;
+  private noCandidateTimer = 0;
   private disposed = false;
 
   constructor(private readonly options: SessionOptions) {
@@ -74,6 +77,16 @@ export class MirrorSession {
       },
     );
     const pc = this.peer.peerConnection;
+    // A browser whose only network is loopback gathers no candidate at all (Chromium skips
+    // loopback unless --allow-loopback-in-peer-connection; docs/networking.md): say so, rather
+    // than wait for a "no video" that has a different cure.
+    // Measured in a loopback-only network namespace: gathering then never completes, so a
+    // silent NO_CANDIDATE_MS is the sign (host candidates come within milliseconds otherwise).
+    let localCandidates = 0;
+    const noNetwork = () => localCandidates === 0 && !this.disposed && events.problem('no-network');
+    pc.addEventListener('icecandidate', (e) => void (e.candidate?.candidate && localCandidates++));
+    pc.addEventListener('icegatheringstatechange', () => pc.iceGatheringState === 'complete' && noNetwork());
+    this.noCandidateTimer = window.setTimeout(noNetwork, NO_CANDIDATE_MS);
     pc.addEventListener('iceconnectionstatechange', () => {
       const state = pc.iceConnectionState;
       events.iceState(state);
@@ -99,6 +112,7 @@ export class MirrorSession {
     this.disposed = true;
     clearTimeout(this.answerTimer);
     clearTimeout(this.mediaTimer);
+    clearTimeout(this.noCandidateTimer);
     this.options.transport.onMessage(() => {});
     this.peer.dispose();
     // dispose() stops the tracks it sent; stop them all in case it never got to add them.

@@ -143,7 +143,13 @@ describe('launching the engine with a plain Node', () => {
     try {
       assert.match(engine.uri, /^ws:\/\/127\.0\.0\.1:\d+\/kurento$/);
       const probe = await probeKms(engine.uri, 5000);
-      assert.deepEqual(probe, { ok: true, message: `Connected to ${engine.uri}: a Kurento media server with FaceOverlayFilter.` });
+      const version = JSON.parse(await readFile(path.join(ROOT, 'node_modules/kurento-client-core/package.json'), 'utf8')).version as string;
+      const { version: ours } = JSON.parse(await readFile(path.join(ROOT, 'package.json'), 'utf8')) as { version: string };
+      assert.deepEqual(probe, {
+        ok: true,
+        version,
+        message: `Connected to ${engine.uri}: Magic Mirror's built-in media server ${ours} (Kurento ${version}), with FaceOverlayFilter.`,
+      });
     } finally {
       await engine.close();
     }
@@ -219,5 +225,9 @@ describe('the bundled app (scripts/build-electron.ts)', () => {
     const main = await readFile(path.join(dist, 'electron', 'main.js'), 'utf8');
     assert.match(main, /^import .* from "electron";$/m);
     assert.match(main, /^import kurento from "kurento-client";$/m);
+    // The session service is in (MirrorService, KmsConnections), the engine is not: its WebRTC
+    // stack must never load into Electron (docs/electron.md), nor its face detector.
+    assert.match(main, /\bMirrorService = class\b|class MirrorService\b/);
+    assert.doesNotMatch(main, /@roamhq\/wrtc|@tensorflow|face-api|startEngine/);
   });
 });

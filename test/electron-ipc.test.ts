@@ -262,7 +262,7 @@ describe('channel handlers', () => {
       settings: (await SettingsStore.open(dir)).store,
       notices: new NoticeBoard(),
       engineUri: async () => 'ws://127.0.0.1:1234/kurento',
-      probeKms: async (uri) => ({ ok: true, message: `probed ${uri}` }),
+      probeKms: async (uri) => ({ ok: true, version: '7.2.0', message: `probed ${uri}` }),
       settingsSaved: (x) => void saved.push(x),
       ...overrides,
     };
@@ -293,8 +293,8 @@ describe('channel handlers', () => {
 
   test('test connection: a URI is probed as is; builtin starts the engine first', async () => {
     const { handlers } = await services();
-    assert.deepEqual(await handlers['settings:test-connection'](OWNER, { kmsUri: 'ws://kms:8888/kurento', timeoutMs: 1000 }), { ok: true, message: 'probed ws://kms:8888/kurento' });
-    assert.deepEqual(await handlers['settings:test-connection'](OWNER, { kmsUri: 'builtin', timeoutMs: 1000 }), { ok: true, message: 'probed ws://127.0.0.1:1234/kurento' });
+    assert.deepEqual(await handlers['settings:test-connection'](OWNER, { kmsUri: 'ws://kms:8888/kurento', timeoutMs: 1000 }), { ok: true, version: '7.2.0', message: 'probed ws://kms:8888/kurento' });
+    assert.deepEqual(await handlers['settings:test-connection'](OWNER, { kmsUri: 'builtin', timeoutMs: 1000 }), { ok: true, version: '7.2.0', message: 'probed ws://127.0.0.1:1234/kurento' });
   });
 
   test('test connection: an engine that cannot start is reported as engine-failed', async () => {

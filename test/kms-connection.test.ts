@@ -94,7 +94,7 @@ describe('KmsConnection.open: each failure in words', () => {
       const a = await openError(`ws://127.0.0.1:${other.port}/kurento`);
       assert.equal(a.message, `The server at ws://127.0.0.1:${other.port}/kurento is not a Kurento media server (it answered "Method not found").`);
       const b = await openError(`ws://127.0.0.1:${noFilters.port}/kurento`);
-      assert.equal(b.message, `The media server at ws://127.0.0.1:${noFilters.port}/kurento has no FaceOverlayFilter (its "filters" module is not installed).`);
+      assert.equal(b.message, `The media server at ws://127.0.0.1:${noFilters.port}/kurento (Kurento 7.0.0) has no FaceOverlayFilter (its "filters" module is not installed).`);
     } finally {
       for (const s of [other.server, noFilters.server]) {
         for (const c of s.clients) c.terminate();

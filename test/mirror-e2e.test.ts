@@ -12,7 +12,8 @@ import { after, before, test } from 'node:test';
 import type { Page } from 'playwright-core';
 import { startWebMode, type WebMode } from '../main/web/web-mode.js';
 import { buildRenderer, ROOT } from './helpers/build-renderer.js';
-import { launchChromium, grabVideoFrameRgba, type ChromiumHandle } from './helpers/chromium.js';
+import { launchChromium, type ChromiumHandle } from './helpers/chromium.js';
+import { waitForHatWhere } from './helpers/hat-region.js';
 import { makeY4m } from './helpers/video-fixtures.js';
 import { engineCounts } from './helpers/engine-counts.js';
 import { testHatPng } from './helpers/hat-pixels.js';
@@ -45,50 +46,19 @@ async function openMirror(url: string): Promise<Page> {
 }
 
 /**
- * Where the mirror differs from the camera (both show the same still scene): the hat. Both
- * videos are grabbed into canvases; the bottom 40 rows (the frame counter) are left out.
- * Returns the bounding box in 640×480 coordinates and a colour sampler for the mirror.
- */
-async function hatRegion(page: Page) {
-  const [mirror, camera] = await Promise.all([grabVideoFrameRgba(page, '#mirror-video'), grabVideoFrameRgba(page, '#camera-video')]);
-  const m = Buffer.from(mirror.rgba, 'base64');
-  const c = Buffer.from(camera.rgba, 'base64');
-  const rows = new Uint32Array(480);
-  const cols = new Uint32Array(640);
-  const px = (g: typeof mirror, buf: Buffer, x: number, y: number) => {
-    const i = (Math.min(g.height - 1, Math.round((y * g.height) / 480)) * g.width + Math.min(g.width - 1, Math.round((x * g.width) / 640))) * 4;
-    return [buf[i]!, buf[i + 1]!, buf[i + 2]!] as const;
-  };
-  for (let y = 0; y < 440; y++) {
-    for (let x = 0; x < 640; x++) {
-      const a = px(mirror, m, x, y);
-      const b = px(camera, c, x, y);
-      if (Math.abs(a[0] - b[0]) + Math.abs(a[1] - b[1]) + Math.abs(a[2] - b[2]) > 150) (rows[y]++, cols[x]++);
-    }
-  }
-  const ys = [...rows.keys()].filter((y) => rows[y]! >= 6);
-  const xs = [...cols.keys()].filter((x) => cols[x]! >= 6);
-  const box = ys.length && xs.length ? { x0: xs[0]!, y0: ys[0]!, x1: xs[xs.length - 1]!, y1: ys[ys.length - 1]! } : undefined;
-  return { box, colourAt: (x: number, y: number) => px(mirror, m, x, y) };
-}
-
-/**
  * Waits until the mirror shows a hat roughly where KMS would draw it, and returns it. `fills`:
  * the image is opaque to its edges (the test hat), so its drawn box is the whole hat rect;
  * a real hat has transparent margins, so only its centre is checked.
  */
 async function waitForHat(page: Page, fills = true) {
-  let region: Awaited<ReturnType<typeof hatRegion>> | undefined;
   // The fake camera is astronaut.png at 480×480 centred on 640×480: KMS's hat with the
   // tutorial's values spans about x 203–365, y 0–97 there (measured on a real KMS 7).
   const near = (a: number, b: number) => Math.abs(a - b) <= 30;
-  await waitFor(async () => {
-    region = await hatRegion(page);
-    const b = region.box;
-    if (!b) return false;
-    return fills ? near(b.x0, 203) && near(b.x1, 365) && b.y0 <= 5 && near(b.y1, 97) : near((b.x0 + b.x1) / 2, 284) && b.y0 <= 5 && b.y1 <= 110;
-  }, 20_000, 'a hat at x 203–365, y 0–97');
-  return region!;
+  return waitForHatWhere(
+    page,
+    (b) => (fills ? near(b.x0, 203) && near(b.x1, 365) && b.y0 <= 5 && near(b.y1, 97) : near((b.x0 + b.x1) / 2, 284) && b.y0 <= 5 && b.y1 <= 110),
+    'a hat at x 203–365, y 0–97',
+  );
 }
 
 test('web mode + renderer: Start puts the hat over the face, Stop leaves no pipeline; two tabs are two sessions', async (t) => {

@@ -48,8 +48,11 @@ declare module 'kurento-client' {
       addIceCandidate(candidate: IceCandidate): Promise<void>;
       addIceCandidate(candidate: IceCandidate, callback: Callback<void>): void;
       setStunServerAddress(address: string): Promise<void>;
+      setStunServerAddress(address: string, callback: Callback<void>): void;
       setStunServerPort(port: number): Promise<void>;
+      setStunServerPort(port: number, callback: Callback<void>): void;
       setTurnUrl(url: string): Promise<void>;
+      setTurnUrl(url: string, callback: Callback<void>): void;
     }
     interface FaceOverlayFilter extends MediaElement {
       setOverlayedImage(uri: string, offsetXPercent: number, offsetYPercent: number, widthPercent: number, heightPercent: number): Promise<void>;

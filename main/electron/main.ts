@@ -9,19 +9,22 @@ import { fileURLToPath } from 'node:url';
 import { app, dialog, session, type BrowserWindow } from 'electron';
 import { EVENT } from '../../common/ipc-contract.js';
 import type { Settings } from '../../common/settings.js';
+import { MirrorService } from '../app/mirror-service.js';
 import { BUILTIN_KMS } from '../defaults.js';
 import { engineCommand } from '../engine-host/engine-command.js';
 import { EngineHost } from '../engine-host/engine-host.js';
 import { launchNodeEngine } from '../engine-host/launch-node-engine.js';
 import { createInvokeHandlers } from '../ipc/handlers.js';
-import { MirrorLinks, type OpenMirrorLink } from '../ipc/mirror-links.js';
+import { MirrorLinks } from '../ipc/mirror-links.js';
 import { createIpcRouter } from '../ipc/router.js';
+import { guardSettingsSave } from '../kiosk/settings-guard.js';
 import { NoticeBoard } from '../notices.js';
 import { PROBLEM_TEXT } from '../problems.js';
 import { SettingsStore } from '../settings/store.js';
 import { probeKms } from '../settings/test-connection.js';
 import { registerAppScheme, serveAppProtocol } from './app-protocol.js';
 import { bindIpc, sendToPage } from './ipc.js';
+import { applyChromiumSwitches, setUpKiosk } from './kiosk.js';
 import { guardAllWebContents, guardSession } from './security.js';
 import { createMirrorWindow } from './window.js';
 
@@ -30,25 +33,12 @@ const HERE = path.dirname(fileURLToPath(import.meta.url));
 const PRELOAD = path.join(HERE, 'preload.cjs');
 const RENDERER_DIR = path.join(HERE, '..', 'renderer');
 
-/**
- * The session core plugs in here: a link per page, like a WebSocket connection in web mode
- * (docs/electron.md, "Plugging in the session core"). Until then a page that starts the
- * mirror is told so, instead of waiting for an answer that never comes.
- */
-const openMirrorLink: OpenMirrorLink = (peer) => ({
-  receive: (message) => {
-    if (message.id === 'start') {
-      peer.send({ id: 'error', code: 'internal', message: PROBLEM_TEXT.unexpected('this build of the desktop app has no mirror session service yet') });
-    }
-  },
-  close: () => {},
-});
-
 // Before the app is ready: the scheme's privileges, where user data goes, the sandbox for all.
 registerAppScheme();
 // Tests give each run its own settings folder.
 if (process.env.MAGIC_MIRROR_USER_DATA) app.setPath('userData', process.env.MAGIC_MIRROR_USER_DATA);
 app.enableSandbox();
+applyChromiumSwitches();
 
 if (!app.requestSingleInstanceLock()) {
   app.quit();
@@ -78,32 +68,46 @@ async function start(): Promise<void> {
       ),
     {
       startFailed: (reason) => notices.add({ level: 'error', text: PROBLEM_TEXT.engineFailed(reason), opensSettings: true }),
-      exitedUnexpectedly: (how) => notices.add({ level: 'warning', text: PROBLEM_TEXT.engineExited(how), opensSettings: false }),
+      exitedUnexpectedly: (how) => {
+        notices.add({ level: 'warning', text: PROBLEM_TEXT.engineExited(how), opensSettings: false });
+        mirrors.engineExited(how);
+      },
     },
   );
+  // The session core: one MirrorSession per page link (main/app/mirror-service.ts), on the
+  // settings in use when the link opens; `builtin` is the engine hosted above.
+  const mirrors = new MirrorService({
+    settings: () => settings.current(),
+    engineUri: () => engine.uri(),
+    log: (line) => console.warn(`[mirror] ${line}`),
+    settingProblem: (text) => notices.add({ level: 'warning', text, opensSettings: true }),
+  });
   /** With the built-in engine chosen, start it now, so a failure shows before the person presses Start. */
   const warmUp = (s: Settings) => {
     if (s.kmsUri === BUILTIN_KMS) engine.uri().catch(() => undefined); // reported by startFailed
   };
-  const links = new MirrorLinks(openMirrorLink, sendToPage);
+  const links = new MirrorLinks(mirrors.open, sendToPage);
 
-  const security = { isMirrorWindow: (id: number) => windows.has(id), kiosk: () => settings.current().kiosk };
+  // Kiosk mode (--kiosk or the setting), page crash/hang recovery, the staff PIN: main/electron/kiosk.ts.
+  const kiosk = await setUpKiosk({ userData: app.getPath('userData'), setting: () => settings.current().kiosk, mirrorWindowIds: () => new Set(windows.keys()) });
+  const security = { isMirrorWindow: (id: number) => windows.has(id), kiosk: () => kiosk.enabled() };
   guardAllWebContents(security);
   guardSession(session.defaultSession, security);
   serveAppProtocol(RENDERER_DIR);
   bindIpc(
     createIpcRouter({
-      handlers: createInvokeHandlers({
+      // In kiosk mode, only a staff session (PIN) may save settings.
+      handlers: guardSettingsSave(createInvokeHandlers({
         links,
         settings,
         notices,
         engineUri: () => engine.uri(),
         probeKms,
         settingsSaved: (saved) => {
-          windows.forEach((win) => win.setKiosk(saved.kiosk));
+          kiosk.apply(windows.values());
           warmUp(saved);
         },
-      }),
+      }), (id) => kiosk.settingsAllowed(id)),
       mirrorWindowIds: () => new Set(windows.keys()),
     }),
   );
@@ -112,11 +116,14 @@ async function start(): Promise<void> {
     const win = createMirrorWindow({
       preload: PRELOAD,
       devTools: !app.isPackaged,
-      kiosk: settings.current().kiosk,
+      kiosk: kiosk.enabled(),
+      pageUrl: kiosk.pageUrl(),
+      reloadAfterCrash: false, // kiosk.attach's PageWatchdog reloads (crash and hang)
       pageGone: (id) => links.release(id),
       closed: (id) => windows.delete(id),
     });
     windows.set(win.webContents.id, win);
+    kiosk.attach(win);
   };
   openWindow();
   warmUp(settings.current());
@@ -134,8 +141,10 @@ async function start(): Promise<void> {
     if (cleanedUp) return;
     event.preventDefault();
     links.releaseAll();
-    engine
-      .stop()
+    mirrors
+      .close() // waits for the sessions' pipelines to be released, while the engine still runs
+      .catch((err: Error) => console.error(`closing the mirror sessions failed: ${err.message}`))
+      .then(() => engine.stop())
       .catch((err: Error) => console.error(`stopping the engine failed: ${err.message}`))
       .finally(() => {
         cleanedUp = true;

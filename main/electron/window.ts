@@ -13,6 +13,10 @@ export interface MirrorWindowOptions {
   preload: string;
   devTools: boolean;
   kiosk: boolean;
+  /** The page's address (default PAGE_URL; kiosk mode adds ?kiosk=1: main/kiosk/launch.ts). */
+  pageUrl?: string;
+  /** Reload the page after a crash by page-recovery.ts's rule (default true); false when a PageWatchdog does it (main/electron/kiosk.ts). */
+  reloadAfterCrash?: boolean;
   /** The page in webContents `id` is gone (its link must be released). */
   pageGone(webContentsId: number): void;
   /** The webContents is destroyed for good. */
@@ -43,7 +47,7 @@ export function createMirrorWindow(opts: MirrorWindowOptions): BrowserWindow {
   contents.on('render-process-gone', (_event, details) => {
     console.warn(`mirror page renderer gone: ${details.reason} (exit code ${details.exitCode})`);
     opts.pageGone(id);
-    if (shouldReloadAfterCrash(details.reason, lastCrashReload, Date.now())) {
+    if (opts.reloadAfterCrash !== false && shouldReloadAfterCrash(details.reason, lastCrashReload, Date.now())) {
       lastCrashReload = Date.now();
       contents.reload();
     }
@@ -52,6 +56,6 @@ export function createMirrorWindow(opts: MirrorWindowOptions): BrowserWindow {
     opts.pageGone(id);
     opts.closed(id);
   });
-  win.loadURL(PAGE_URL).catch((err: Error) => console.error(`mirror page did not load: ${err.message}`));
+  win.loadURL(opts.pageUrl ?? PAGE_URL).catch((err: Error) => console.error(`mirror page did not load: ${err.message}`));
   return win;
 }

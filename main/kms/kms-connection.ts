@@ -72,6 +72,13 @@ export class KmsAnswerError extends MirrorError {
   }
 }
 
+/** What the server said about itself when the connection opened (ServerManager.getInfo). */
+export interface KmsServerInfo {
+  /** The server's version, e.g. "7.2.0". */
+  version: string;
+  modules: { name: string; version: string; factories: string[] }[];
+}
+
 export class KmsConnection extends EventEmitter<KmsConnectionEvents> {
   /** Opens and checks a connection: rejects with a MirrorError within timeouts.connectMs. */
   static async open(uri: string, options: KmsConnectionOptions = {}): Promise<KmsConnection> {
@@ -86,6 +93,8 @@ export class KmsConnection extends EventEmitter<KmsConnectionEvents> {
   }
 
   readonly timeouts: KmsTimeouts;
+  /** Set once open() has checked the server. */
+  serverInfo: KmsServerInfo = { version: '', modules: [] };
   readonly #client: RawClient;
   readonly #log: (line: string) => void;
   #state: KmsConnectionState = 'connecting';
@@ -275,8 +284,12 @@ export class KmsConnection extends EventEmitter<KmsConnectionEvents> {
       if (err instanceof MirrorError && err.problem === 'kms-timeout') throw timeout();
       throw err;
     }
+    this.serverInfo = {
+      version: String(info.version ?? ''),
+      modules: (info.modules ?? []).map((m) => ({ name: String(m.name), version: String(m.version), factories: [...(m.factories ?? [])] })),
+    };
     if (!info.modules?.some((m) => m.factories?.includes('FaceOverlayFilter'))) {
-      throw new MirrorError('kms-unreachable', PROBLEM_TEXT.noFaceOverlay(this.uri));
+      throw new MirrorError('kms-unreachable', PROBLEM_TEXT.noFaceOverlay(this.uri, this.serverInfo.version));
     }
     this.#state = 'connected';
   }

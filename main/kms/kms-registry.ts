@@ -1,14 +1,14 @@
 /**
- * One KmsConnection per media server URI, shared by every session that uses it. `builtin`
- * means the embedded engine (started on demand). A connection that closes (gave up
- * reconnecting, or its engine died) is forgotten, so the next get() opens a fresh one; a
- * failed open is not cached either.
+ * Web mode's media server connections (kms-connections.ts) with its own embedded engine:
+ * `builtin` means an engine child process started on demand with startEngine() (this Node).
+ * The desktop app does not use this class: it runs the engine with a plain Node through its
+ * EngineHost (main/app/mirror-service.ts), since startEngine() would run it with Electron.
  */
 import { BUILTIN_KMS, type KmsTimeouts } from '../defaults.js';
 import { MirrorError, PROBLEM_TEXT } from '../problems.js';
 import type { StartEngineOptions } from '../../engine/start.js';
 import { BuiltinEngine } from './builtin-engine.js';
-import { KmsConnection } from './kms-connection.js';
+import { KmsConnections } from './kms-connections.js';
 
 export interface KmsRegistryOptions {
   timeouts?: Partial<KmsTimeouts>;
@@ -17,52 +17,25 @@ export interface KmsRegistryOptions {
   engineLog?: StartEngineOptions['log'];
 }
 
-export class KmsRegistry {
-  readonly #connections = new Map<string, Promise<KmsConnection>>();
+export class KmsRegistry extends KmsConnections {
   /** The engine behind `builtin` (get('builtin') starts it). */
   readonly engine: BuiltinEngine;
-  #closed = false;
 
-  constructor(private readonly options: KmsRegistryOptions = {}) {
-    this.engine = new BuiltinEngine({
+  constructor(options: KmsRegistryOptions = {}) {
+    const holder: { engine?: BuiltinEngine } = {};
+    super({ timeouts: options.timeouts, log: options.log, builtinUri: async () => (await holder.engine!.start()).uri });
+    this.engine = holder.engine = new BuiltinEngine({
       log: options.engineLog,
       onUnexpectedExit: (how) => {
         options.log?.(`the built-in media server stopped unexpectedly (${how})`);
-        void this.#connections.get(BUILTIN_KMS)?.then(
-          (c) => c.close(new MirrorError('kms-lost', PROBLEM_TEXT.engineExited(how))),
-          () => {},
-        );
+        this.drop(BUILTIN_KMS, new MirrorError('kms-lost', PROBLEM_TEXT.engineExited(how)));
       },
     });
   }
 
-  /** The connection for `uri` (`builtin` or ws[s]://…), opened if needed. Rejects with a MirrorError. */
-  get(uri: string): Promise<KmsConnection> {
-    if (this.#closed) return Promise.reject(new MirrorError('internal', PROBLEM_TEXT.unexpected('the app is shutting down')));
-    let connection = this.#connections.get(uri);
-    if (!connection) {
-      const opening = this.#open(uri);
-      connection = opening;
-      this.#connections.set(uri, opening);
-      const forget = () => this.#connections.get(uri) === opening && this.#connections.delete(uri);
-      opening.then((c) => c.once('closed', forget), forget);
-    }
-    return connection;
-  }
-
   /** Closes every connection, then the built-in engine. */
-  async close(): Promise<void> {
-    this.#closed = true;
-    const connections = await Promise.allSettled(this.#connections.values());
-    for (const c of connections) if (c.status === 'fulfilled') c.value.close();
-    this.#connections.clear();
+  override async close(): Promise<void> {
+    await super.close();
     await this.engine.close();
-  }
-
-  async #open(uri: string): Promise<KmsConnection> {
-    const options = { timeouts: this.options.timeouts, log: this.options.log };
-    if (uri !== BUILTIN_KMS) return KmsConnection.open(uri, options);
-    const engine = await this.engine.start();
-    return KmsConnection.open(engine.uri, options);
   }
 }

@@ -26,8 +26,18 @@ export interface MirrorSessionOptions {
   /** Delivers a message to the page. */
   send: (message: ServerMessage) => void;
   placement?: HatPlacement;
+  /** STUN/TURN for the media server's WebRtcEndpoint (Kurento takes IP addresses, not host names). */
+  iceServers?: EndpointIceServers;
   timings?: Partial<SessionTimings>;
   log?: (line: string) => void;
+}
+
+/** The WebRtcEndpoint's STUN/TURN properties (Kurento's names); each is set only when given. */
+export interface EndpointIceServers {
+  stunServerAddress?: string;
+  stunServerPort?: number;
+  /** user:password@address:port(?transport=udp|tcp) */
+  turnUrl?: string;
 }
 
 /** Thrown inside a run's steps once the run has been ended by someone else. */
@@ -147,6 +157,11 @@ export class MirrorSession {
     run.pipeline = pipeline;
     run.checkAlive();
     const { element: endpoint } = await kms.createElement(pipeline, 'WebRtcEndpoint');
+    run.checkAlive();
+    const ice = this.#o.iceServers ?? {};
+    if (ice.stunServerAddress !== undefined) await kms.call<void>('setStunServerAddress', (done) => endpoint.setStunServerAddress(ice.stunServerAddress!, done));
+    if (ice.stunServerPort !== undefined) await kms.call<void>('setStunServerPort', (done) => endpoint.setStunServerPort(ice.stunServerPort!, done));
+    if (ice.turnUrl !== undefined) await kms.call<void>('setTurnUrl', (done) => endpoint.setTurnUrl(ice.turnUrl!, done));
     run.checkAlive();
     const { element: filter } = await kms.createElement(pipeline, 'FaceOverlayFilter');
     run.checkAlive();

@@ -2,8 +2,8 @@
  * What a valid setting is, field by field: used for a save from the Settings page (problems
  * go back to its fields) and for the settings file (an invalid field falls back to its default).
  */
+import { kmsUriProblem } from '../../common/kms-uri.js';
 import { BUILTIN_HATS, type Settings } from '../../common/settings.js';
-import { BUILTIN_KMS } from '../defaults.js';
 import { boolean, literal, nullable, number, object, string, variant, type Schema } from '../validation/schema.js';
 
 const MAX_URI = 2048;
@@ -16,14 +16,8 @@ function tryUrl(s: string): URL | undefined {
   }
 }
 
-export function kmsUriProblem(s: string): string | undefined {
-  if (s === BUILTIN_KMS) return undefined;
-  const u = tryUrl(s);
-  if (!u || (u.protocol !== 'ws:' && u.protocol !== 'wss:') || !u.hostname || /\s/.test(s)) {
-    return `must be "${BUILTIN_KMS}" or a ws:// or wss:// address, like ws://localhost:8888/kurento`;
-  }
-  return undefined;
-}
+// The rule is shared with the Settings page, which checks the address as it is typed.
+export { kmsUriProblem };
 
 /** Absolute POSIX (/…), Windows drive (C:\… or C:/…) or UNC (\\server\share\…) path. */
 function isAbsolutePath(s: string): boolean {

@@ -1,0 +1,51 @@
+/**
+ * The kiosk's IPC contract (Electron): what the page may ask the main process while the app
+ * runs as a kiosk. Kept apart from common/ipc-contract.ts; the preload exposes it as
+ * `window.magicMirrorKiosk` (preload/kiosk-bridge.ts). Every call is checked in main: the
+ * sender (the mirror page in a mirror window's main frame) and the payload (main/kiosk/ipc.ts).
+ */
+
+export const KIOSK_INVOKE = {
+  /** Whether kiosk mode is on and a staff PIN is set. */
+  status: 'kiosk:status',
+  /** Checks the staff PIN (rate-limited); success unlocks the staff menu for UNLOCK_MS. */
+  unlock: 'kiosk:unlock',
+  /** Ends the staff session at once. */
+  lock: 'kiosk:lock',
+  /** Sets a new PIN: allowed while unlocked, or when none is set yet. */
+  setPin: 'kiosk:set-pin',
+  /** Quits the app: allowed while unlocked. */
+  exit: 'kiosk:exit',
+} as const;
+
+export type KioskChannel = (typeof KIOSK_INVOKE)[keyof typeof KIOSK_INVOKE];
+
+export interface KioskStatus {
+  kiosk: boolean;
+  pinSet: boolean;
+}
+
+export type KioskUnlockResult =
+  | { ok: true }
+  | { ok: false; reason: 'wrong-pin'; attemptsLeft: number }
+  | { ok: false; reason: 'locked-out'; retryAfterMs: number }
+  | { ok: false; reason: 'no-pin' };
+
+export type KioskSetPinResult = { ok: true } | { ok: false; problem: string };
+
+export interface KioskContract {
+  'kiosk:status': { request: undefined; response: KioskStatus };
+  'kiosk:unlock': { request: { pin: string }; response: KioskUnlockResult };
+  'kiosk:lock': { request: undefined; response: void };
+  'kiosk:set-pin': { request: { pin: string }; response: KioskSetPinResult };
+  'kiosk:exit': { request: undefined; response: { ok: boolean } };
+}
+
+/** window.magicMirrorKiosk: the page's side (also what tests inject in a browser). */
+export interface KioskApi {
+  status(): Promise<KioskStatus>;
+  unlock(pin: string): Promise<KioskUnlockResult>;
+  lock(): Promise<void>;
+  setPin(pin: string): Promise<KioskSetPinResult>;
+  exit(): Promise<{ ok: boolean }>;
+}

@@ -1,0 +1,585 @@
+/**
+ * The desktop app's Settings dialog (a modal <dialog>): media server with "Test connection",
+ * hat (built-in or the person's PNG), hat placement as numbers with a live preview, STUN/TURN,
+ * camera. It checks what it can while the person types (an address that is not `builtin` or
+ * ws(s)://, text in a number field); Save sends everything to the main process, which checks
+ * it all again and answers per-field problems, shown next to their fields.
+ */
+import type { ConnectionTestResult, MagicMirrorApi, SettingsSnapshot } from '../../common/ipc-contract.js';
+import { BUILTIN_HATS, type HatOverlay, type Settings, type SettingsProblem } from '../../common/settings.js';
+import { SETTINGS_TEXT as T } from '../messages.js';
+import { h, icon, ICONS } from './dom.js';
+import { fieldForProblem, hatUriIssue, kmsUriIssue, readNumber, refusedCharacter, sentence, type NumberIssue } from './fields.js';
+import { HatPreview, type PreviewHat } from './hat-preview.js';
+
+/** The built-in hats' images (the same files the hat server gives the media server). */
+const HAT_IMAGES: Record<string, string> = {
+  'top-hat': new URL('../../assets/hats/top-hat.png', import.meta.url).href,
+  'party-hat': new URL('../../assets/hats/party-hat.png', import.meta.url).href,
+  crown: new URL('../../assets/hats/crown.png', import.meta.url).href,
+};
+/** The preview photo: test/fixtures/astronaut.png as a JPEG, same size (NASA, public domain; see renderer/images/LICENSE.md). */
+const PREVIEW_PHOTO = new URL('../images/preview-face.jpg', import.meta.url).href;
+/** Its face box as KMS 7 finds it (measured on a real KMS; test/helpers/face-clip.ts). */
+const PREVIEW_FACE = { x: 168.5, y: 60.8, width: 107.7, height: 107.7 };
+const TEST_TIMEOUT_MS = 8000;
+
+const NUMBER_FIELDS = [
+  { key: 'offsetXPercent', field: 'offset-x', label: T.offsetX, step: '0.05' },
+  { key: 'offsetYPercent', field: 'offset-y', label: T.offsetY, step: '0.05' },
+  { key: 'widthPercent', field: 'width', label: T.width, step: '0.05' },
+  { key: 'heightPercent', field: 'height', label: T.height, step: '0.05' },
+] as const;
+
+export interface SettingsDialogOptions {
+  api: MagicMirrorApi['settings'];
+  /** After a successful save, with what was saved. */
+  saved(settings: Settings): void;
+  /** The list of notices to show at the top of the dialog. */
+  notices: HTMLElement;
+}
+
+function numberIssueText(issue: NumberIssue): string {
+  switch (issue.kind) {
+    case 'empty':
+      return T.numberIssue.empty;
+    case 'not-a-number':
+      return T.numberIssue.notNumber;
+    case 'comma':
+      return T.numberIssue.comma;
+    case 'character':
+      return T.numberIssue.character(issue.character);
+  }
+}
+
+export class SettingsDialog {
+  readonly element: HTMLDialogElement;
+  private readonly form: HTMLFormElement;
+  private readonly inputs = new Map<string, HTMLInputElement | HTMLSelectElement>();
+  private readonly errors = new Map<string, HTMLElement>();
+  /** Fields whose message is shown away from them, so it starts with their label. */
+  private readonly errorPrefixes = new Map<string, string>();
+  /** Issues found while typing, by field; Save waits until there are none. */
+  private readonly typedIssues = new Map<string, string>();
+  private readonly hatRadios = new Map<string, HTMLInputElement>();
+  private readonly hatImages = new Map<string, HTMLImageElement>();
+  private readonly ownHatRow: HTMLElement;
+  private readonly testButton: HTMLButtonElement;
+  private readonly testResult: HTMLElement;
+  private readonly saveButton: HTMLButtonElement;
+  private readonly status: HTMLElement;
+  private readonly network: HTMLDetailsElement;
+  private readonly preview: HatPreview;
+  private snapshot?: SettingsSnapshot;
+  /** The last placement whose four numbers were all valid (the preview keeps it while one is being typed). */
+  private lastOverlay?: HatOverlay;
+  private testRun = 0;
+  private opening?: Promise<void>;
+
+  constructor(private readonly o: SettingsDialogOptions) {
+    // ── media server ──
+    const kms = this.textInput('kms-uri', { spellcheck: false, autocomplete: 'off', attrs: { autocapitalize: 'off', inputmode: 'url' } });
+    this.testButton = h('button', { type: 'button', id: 'settings-test', class: 'button button-ghost' }, icon(ICONS.plug), h('span', { text: T.testConnection }));
+    this.testResult = h('div', { id: 'settings-test-result', class: 'test-result', attrs: { role: 'status', 'aria-live': 'polite' }, hidden: true });
+    const useBuiltin = h('button', { type: 'button', id: 'settings-use-builtin', class: 'link-button', text: T.useBuiltin });
+    const serverSection = this.section('server', T.serverSection, [
+      this.field('kms-uri', T.kmsUri, h('div', { class: 'input-row' }, kms, this.testButton), T.kmsUriHint, useBuiltin, true),
+      this.testResult,
+    ]);
+
+    // ── hat ──
+    const tiles = h('div', { class: 'hat-tiles', attrs: { role: 'radiogroup', 'aria-labelledby': 'settings-section-hat' } });
+    for (const id of BUILTIN_HATS) {
+      const img = h('img', { src: HAT_IMAGES[id]!, alt: '', class: 'hat-thumb', attrs: { draggable: 'false' } });
+      img.addEventListener('load', () => this.drawPreview());
+      this.hatImages.set(id, img);
+      tiles.append(this.hatTile(id, T.hats[id]!, img));
+    }
+    tiles.append(this.hatTile('image', T.ownHat, h('span', { class: 'hat-thumb hat-thumb-own' }, icon(ICONS.upload))));
+    const hatUri = this.textInput('hat-uri', { placeholder: T.ownHatPlaceholder, spellcheck: false, autocomplete: 'off' });
+    this.ownHatRow = this.field('hat-uri', T.ownHatLabel, hatUri);
+    const hatError = h('p', { class: 'field-error', id: 'settings-hat-error', hidden: true });
+    this.errors.set('hat', hatError);
+    const hatSection = this.section('hat', T.hatSection, [tiles, this.ownHatRow, hatError]);
+
+    // ── placement + preview ──
+    const numbers = h('div', { class: 'number-grid' });
+    // The fields are narrow: their messages go under the row, each naming its field.
+    const numberErrors = h('div', { class: 'number-errors' });
+    for (const n of NUMBER_FIELDS) {
+      const input = this.numberInput(n.field, { step: n.step, min: n.key.startsWith('offset') ? '-10' : '0.01', max: '10' });
+      numbers.append(this.field(n.field, n.label, input));
+      numberErrors.append(this.errors.get(n.field)!);
+      this.errorPrefixes.set(n.field, n.label);
+    }
+    const placementError = h('p', { class: 'field-error', id: 'settings-placement-error', hidden: true });
+    this.errors.set('placement', placementError);
+    const resetPlacement = h('button', { type: 'button', id: 'settings-reset-placement', class: 'link-button', text: T.resetPlacement });
+    const canvas = h('canvas', { id: 'settings-preview', class: 'hat-preview', width: 560, height: 420, attrs: { role: 'img', 'aria-label': T.previewLabel } });
+    const photo = h('img', { src: PREVIEW_PHOTO, alt: '' });
+    photo.addEventListener('load', () => this.drawPreview());
+    this.preview = new HatPreview(canvas, photo, PREVIEW_FACE, {
+      backdrop: '#0b0c15',
+      faceBox: 'rgba(255, 201, 77, 0.9)',
+      placeholderFill: 'rgba(139, 108, 255, 0.35)',
+      placeholderStroke: '#b9a6ff',
+      placeholderText: '#ffffff',
+    });
+    const previewSection = this.section('placement', T.placementSection, [
+      h('figure', { class: 'preview-figure' }, canvas, h('figcaption', { class: 'preview-caption', text: T.previewCaption })),
+      numbers,
+      numberErrors,
+      placementError,
+      h('div', { class: 'section-foot' }, h('p', { class: 'field-hint', text: T.placementHint }), resetPlacement),
+    ]);
+
+    // ── network ──
+    const stunOn = this.checkbox('stun-on', T.useStun);
+    const turnOn = this.checkbox('turn-on', T.useTurn);
+    const transport = this.select('turn-transport', [
+      ['udp', 'UDP'],
+      ['tcp', 'TCP'],
+    ]);
+    this.network = h(
+      'details',
+      { class: 'settings-section network', id: 'settings-network' },
+      h('summary', { class: 'section-title', text: T.networkSection }),
+      h('p', { class: 'field-hint', text: T.networkHint }),
+      h('div', { class: 'server-block' }, stunOn, h('div', { class: 'server-grid' },
+        this.field('stun-host', T.host, this.textInput('stun-host', { spellcheck: false, autocomplete: 'off', placeholder: 'stun.example.org' })),
+        this.field('stun-port', T.port, this.numberInput('stun-port', { step: '1', min: '1', max: '65535', placeholder: '3478' })))),
+      h('div', { class: 'server-block' }, turnOn,
+        h('div', { class: 'server-grid' },
+          this.field('turn-host', T.host, this.textInput('turn-host', { spellcheck: false, autocomplete: 'off', placeholder: 'turn.example.org' })),
+          this.field('turn-port', T.port, this.numberInput('turn-port', { step: '1', min: '1', max: '65535', placeholder: '3478' }))),
+        h('div', { class: 'server-grid server-grid-credentials' },
+          this.field('turn-username', T.username, this.textInput('turn-username', { spellcheck: false, autocomplete: 'off' })),
+          this.field('turn-password', T.password, this.textInput('turn-password', { type: 'password', autocomplete: 'new-password' })),
+          this.field('turn-transport', T.transport, transport))),
+    );
+
+    // ── camera ──
+    const camera = this.select('camera', []);
+    const cameraSection = this.section('camera', T.cameraSection, [this.field('camera', T.cameraSection, camera, undefined, undefined, true)]);
+
+    // ── frame ──
+    const closeButton = h('button', { type: 'button', class: 'icon-button settings-close', attrs: { 'aria-label': T.close }, title: T.close }, icon(ICONS.close));
+    const resetAll = h('button', { type: 'button', id: 'settings-reset', class: 'button button-ghost', text: T.resetAll });
+    const cancel = h('button', { type: 'button', id: 'settings-cancel', class: 'button button-ghost', text: T.cancel });
+    this.saveButton = h('button', { type: 'submit', id: 'settings-save', class: 'button button-primary button-save', text: T.save });
+    this.status = h('p', { id: 'settings-status', class: 'settings-status', attrs: { role: 'status', 'aria-live': 'polite' } });
+    this.form = h(
+      'form',
+      { class: 'settings-form', noValidate: true, method: 'dialog' },
+      h('header', { class: 'settings-header' },
+        h('div', {}, h('h2', { id: 'settings-title', class: 'settings-title', text: T.title }), h('p', { class: 'settings-subtitle', text: T.subtitle })),
+        closeButton),
+      h('div', { class: 'settings-body' },
+        o.notices,
+        h('div', { class: 'settings-column' }, serverSection, hatSection, cameraSection, this.network),
+        h('div', { class: 'settings-column' }, previewSection)),
+      h('footer', { class: 'settings-footer' }, resetAll, this.status, cancel, this.saveButton),
+    );
+    this.element = h('dialog', { id: 'settings', class: 'settings-dialog', attrs: { 'aria-labelledby': 'settings-title' } }, this.form);
+    document.body.append(this.element);
+
+    // ── behaviour ──
+    kms.addEventListener('input', () => {
+      this.checkKmsUri();
+      this.testResult.hidden = true;
+    });
+    useBuiltin.addEventListener('click', () => {
+      kms.value = 'builtin';
+      this.checkKmsUri();
+      this.testResult.hidden = true;
+    });
+    this.testButton.addEventListener('click', () => void this.testConnection());
+    hatUri.addEventListener('input', () => {
+      this.showIssue('hat', undefined);
+      this.drawPreview();
+    });
+    resetPlacement.addEventListener('click', () => this.snapshot && this.fillOverlay(this.snapshot.defaults.overlay));
+    for (const [box, prefix] of [[stunOn, 'stun'], [turnOn, 'turn']] as const) {
+      box.querySelector('input')!.addEventListener('change', () => this.syncServerFields(prefix));
+    }
+    resetAll.addEventListener('click', () => this.snapshot && this.fill(this.snapshot.defaults));
+    cancel.addEventListener('click', () => this.close());
+    closeButton.addEventListener('click', () => this.close());
+    this.form.addEventListener('submit', (e) => {
+      e.preventDefault();
+      void this.save();
+    });
+    this.element.addEventListener('close', () => {
+      if (location.hash === '#settings') history.replaceState(null, '', `${location.pathname}${location.search}`);
+    });
+  }
+
+  get isOpen(): boolean {
+    return this.element.open;
+  }
+
+  /** Loads the current settings and the cameras into the form and shows the dialog (again: just brings it forward). */
+  open(): Promise<void> {
+    if (this.element.open) return Promise.resolve();
+    this.opening ??= this.load().finally(() => (this.opening = undefined));
+    return this.opening;
+  }
+
+  close(): void {
+    this.testRun++;
+    if (this.element.open) this.element.close();
+  }
+
+  private async load(): Promise<void> {
+    this.status.textContent = '';
+    this.status.dataset.tone = '';
+    try {
+      this.snapshot = await this.o.api.get();
+    } catch (err) {
+      this.status.textContent = T.loadFailed((err as Error).message);
+      this.status.dataset.tone = 'error';
+      this.element.showModal();
+      return;
+    }
+    await this.fillCameras(this.snapshot.settings.cameraDeviceId);
+    this.fill(this.snapshot.settings);
+    this.network.open = !!(this.snapshot.settings.stun || this.snapshot.settings.turn);
+    this.element.showModal();
+  }
+
+  // ── filling and reading the form ──────────────────────────────────────────
+
+  private fill(s: Settings): void {
+    this.typedIssues.clear();
+    for (const key of this.errors.keys()) this.showIssue(key, undefined);
+    this.testResult.hidden = true;
+    this.value('kms-uri', s.kmsUri);
+    this.hatRadios.get(s.hat.kind === 'builtin' ? s.hat.id : 'image')!.checked = true;
+    this.value('hat-uri', s.hat.kind === 'image' ? s.hat.uri : '');
+    this.fillOverlay(s.overlay);
+    this.checked('stun-on', !!s.stun);
+    this.value('stun-host', s.stun?.host ?? '');
+    this.value('stun-port', s.stun ? String(s.stun.port) : '3478');
+    this.checked('turn-on', !!s.turn);
+    this.value('turn-host', s.turn?.host ?? '');
+    this.value('turn-port', s.turn ? String(s.turn.port) : '3478');
+    this.value('turn-username', s.turn?.username ?? '');
+    this.value('turn-password', s.turn?.password ?? '');
+    this.value('turn-transport', s.turn?.transport ?? 'udp');
+    this.syncServerFields('stun');
+    this.syncServerFields('turn');
+    const camera = this.inputs.get('camera') as HTMLSelectElement;
+    camera.value = [...camera.options].some((o) => o.value === s.cameraDeviceId) ? s.cameraDeviceId : '';
+    this.syncHatChoice();
+  }
+
+  private fillOverlay(overlay: HatOverlay): void {
+    for (const n of NUMBER_FIELDS) {
+      this.value(n.field, String(overlay[n.key]));
+      this.typedIssues.delete(n.field);
+      this.showIssue(n.field, undefined);
+    }
+    this.showIssue('placement', undefined);
+    this.lastOverlay = { ...overlay };
+    this.drawPreview();
+  }
+
+  /** The form as Settings, or the fields whose text is not usable yet. */
+  private read(): { settings: Settings } | { issues: Map<string, string> } {
+    const base = this.snapshot?.settings;
+    const issues = new Map(this.typedIssues);
+    const kmsUri = this.value('kms-uri');
+    const kmsIssue = kmsUriIssue(kmsUri);
+    if (kmsIssue) issues.set('kms-uri', T.kmsUriIssue[kmsIssue]);
+
+    const choice = [...this.hatRadios].find(([, r]) => r.checked)?.[0] ?? 'top-hat';
+    const hatUri = this.value('hat-uri').trim();
+    if (choice === 'image' && hatUriIssue(hatUri)) issues.set('hat', T.ownHatEmpty);
+
+    const overlay = this.readOverlay(issues);
+    const num = (field: string) => {
+      const r = this.readNumberField(field);
+      if (!r.ok) issues.set(field, numberIssueText(r.issue));
+      return r.ok ? r.value : 0;
+    };
+    const stun = this.isChecked('stun-on') ? { host: this.value('stun-host').trim(), port: num('stun-port') } : null;
+    const turn = this.isChecked('turn-on')
+      ? {
+          host: this.value('turn-host').trim(),
+          port: num('turn-port'),
+          username: this.value('turn-username'),
+          password: this.value('turn-password'),
+          transport: this.value('turn-transport') as 'udp' | 'tcp',
+        }
+      : null;
+    if (issues.size > 0 || !overlay) return { issues };
+    return {
+      settings: {
+        kmsUri,
+        hat: choice === 'image' ? { kind: 'image', uri: hatUri } : { kind: 'builtin', id: choice as (typeof BUILTIN_HATS)[number] },
+        overlay,
+        stun,
+        turn,
+        cameraDeviceId: this.value('camera'),
+        kiosk: base?.kiosk ?? false,
+      },
+    };
+  }
+
+  private readOverlay(issues?: Map<string, string>): HatOverlay | undefined {
+    const out: Partial<HatOverlay> = {};
+    let ok = true;
+    for (const n of NUMBER_FIELDS) {
+      const r = this.readNumberField(n.field);
+      if (r.ok) out[n.key] = r.value;
+      else {
+        ok = false;
+        issues?.set(n.field, this.typedIssues.get(n.field) ?? numberIssueText(r.issue));
+      }
+    }
+    return ok ? (out as HatOverlay) : undefined;
+  }
+
+  private readNumberField(field: string) {
+    const input = this.inputs.get(field) as HTMLInputElement;
+    return readNumber(input.value, input.validity.badInput);
+  }
+
+  // ── as the person types ──────────────────────────────────────────────────
+
+  private checkKmsUri(): void {
+    const issue = kmsUriIssue(this.value('kms-uri'));
+    this.setTypedIssue('kms-uri', issue && T.kmsUriIssue[issue]);
+  }
+
+  private setTypedIssue(field: string, message: string | undefined): void {
+    if (message) this.typedIssues.set(field, message);
+    else this.typedIssues.delete(field);
+    this.showIssue(field, message);
+  }
+
+  private syncHatChoice(): void {
+    const own = this.hatRadios.get('image')!.checked;
+    this.ownHatRow.hidden = !own;
+    this.showIssue('hat', undefined);
+    this.drawPreview();
+  }
+
+  private syncServerFields(prefix: 'stun' | 'turn'): void {
+    const on = this.isChecked(`${prefix}-on`);
+    for (const [field, input] of this.inputs) {
+      if (!field.startsWith(`${prefix}-`) || field === `${prefix}-on`) continue;
+      input.disabled = !on;
+      if (!on) {
+        this.typedIssues.delete(field);
+        this.showIssue(field, undefined);
+      }
+    }
+  }
+
+  private drawPreview(): void {
+    const overlay = this.readOverlay();
+    if (overlay) this.lastOverlay = overlay;
+    const choice = [...this.hatRadios].find(([, r]) => r.checked)?.[0];
+    let hat: PreviewHat | undefined;
+    if (choice && choice !== 'image') hat = { kind: 'image', image: this.hatImages.get(choice)! };
+    // The page may load only its own files (CSP), so a hat of the person's is shown as its frame.
+    else if (choice === 'image') hat = { kind: 'placeholder', label: T.previewOwnHat };
+    this.preview.draw(hat, this.lastOverlay);
+  }
+
+  // ── Test connection and Save ─────────────────────────────────────────────
+
+  private async testConnection(): Promise<void> {
+    this.checkKmsUri();
+    const kmsUri = this.value('kms-uri');
+    if (kmsUriIssue(kmsUri)) {
+      this.inputs.get('kms-uri')!.focus();
+      return;
+    }
+    const run = ++this.testRun;
+    this.testButton.disabled = true;
+    this.showTestResult({ tone: 'busy', title: T.testing });
+    let result: ConnectionTestResult;
+    try {
+      result = await this.o.api.testConnection({ kmsUri, timeoutMs: TEST_TIMEOUT_MS });
+    } catch (err) {
+      result = { ok: false, problem: 'internal', message: (err as Error).message };
+    }
+    if (run !== this.testRun) return;
+    this.testButton.disabled = false;
+    if (result.ok) {
+      this.showTestResult({ tone: 'ok', title: T.testOk, badges: [T.testVersion(result.version), T.testFaceOverlay], detail: result.message });
+    } else {
+      this.showTestResult({ tone: 'error', title: T.testFailed[result.problem] ?? T.testFailed.other!, detail: result.message });
+    }
+    this.testResult.dataset.problem = result.ok ? '' : result.problem;
+  }
+
+  private showTestResult(r: { tone: 'busy' | 'ok' | 'error'; title: string; badges?: string[]; detail?: string }): void {
+    this.testResult.hidden = false;
+    this.testResult.dataset.tone = r.tone;
+    const mark = r.tone === 'busy' ? h('span', { class: 'button-spinner test-spinner', attrs: { 'aria-hidden': 'true' } }) : icon(r.tone === 'ok' ? ICONS.check : ICONS.warning);
+    this.testResult.replaceChildren(
+      mark,
+      h('div', { class: 'test-text' },
+        h('p', { class: 'test-title' }, h('strong', { text: r.title }), ...(r.badges ?? []).map((b) => h('span', { class: 'badge', text: b }))),
+        r.detail ? h('p', { class: 'test-detail', text: r.detail }) : null),
+    );
+  }
+
+  private async save(): Promise<void> {
+    const read = this.read();
+    for (const key of this.errors.keys()) this.showIssue(key, undefined);
+    if ('issues' in read) {
+      for (const [field, message] of read.issues) this.showIssue(field, message);
+      this.setStatus('error', T.fixFields);
+      this.focusFirstIssue();
+      return;
+    }
+    this.saveButton.disabled = true;
+    this.setStatus('busy', T.saving);
+    try {
+      const result = await this.o.api.set(read.settings);
+      if (!result.ok) return this.showProblems(result.problems);
+      this.snapshot = { settings: result.settings, defaults: this.snapshot?.defaults ?? result.settings };
+      this.setStatus('ok', T.saved);
+      this.close();
+      this.o.saved(result.settings);
+    } catch (err) {
+      this.setStatus('error', T.saveFailed((err as Error).message));
+    } finally {
+      this.saveButton.disabled = false;
+    }
+  }
+
+  private showProblems(problems: SettingsProblem[]): void {
+    const general: string[] = [];
+    for (const p of problems) {
+      const field = fieldForProblem(p.path);
+      if (field && this.errors.has(field)) this.showIssue(field, sentence(p.message));
+      else general.push(`${p.path || 'settings'}: ${p.message}`);
+    }
+    if (problems.some((p) => p.path.startsWith('stun') || p.path.startsWith('turn'))) this.network.open = true;
+    this.setStatus('error', general.length ? `${T.fixFields} ${general.join('; ')}` : T.fixFields);
+    this.focusFirstIssue();
+  }
+
+  private focusFirstIssue(): void {
+    const first = [...this.errors].find(([, el]) => !el.hidden)?.[0];
+    const input = first && (this.inputs.get(first) ?? (first === 'hat' ? this.inputs.get('hat-uri') : undefined));
+    if (input && !input.disabled && !(input.closest('[hidden]'))) input.focus();
+  }
+
+  private setStatus(tone: 'busy' | 'ok' | 'error', text: string): void {
+    this.status.dataset.tone = tone;
+    this.status.textContent = text;
+  }
+
+  private showIssue(field: string, message: string | undefined): void {
+    const error = this.errors.get(field);
+    if (!error) return;
+    error.hidden = !message;
+    const prefix = this.errorPrefixes.get(field);
+    error.replaceChildren(...(message && prefix ? [h('strong', { text: `${prefix}:` }), ' '] : []), message ?? '');
+    const input = this.inputs.get(field);
+    if (input) {
+      if (message) input.setAttribute('aria-invalid', 'true');
+      else input.removeAttribute('aria-invalid');
+    }
+  }
+
+  // ── cameras ──────────────────────────────────────────────────────────────
+
+  private async fillCameras(saved: string): Promise<void> {
+    const select = this.inputs.get('camera') as HTMLSelectElement;
+    const devices = (await navigator.mediaDevices?.enumerateDevices().catch(() => [])) ?? [];
+    const cameras = devices.filter((d) => d.kind === 'videoinput' && d.deviceId);
+    const options = [new Option(T.cameraDefault, '')];
+    cameras.forEach((c, i) => options.push(new Option(c.label || T.cameraUnnamed(i + 1), c.deviceId)));
+    if (saved && !cameras.some((c) => c.deviceId === saved)) options.push(new Option(T.cameraMissing, saved));
+    select.replaceChildren(...options);
+  }
+
+  // ── building blocks ──────────────────────────────────────────────────────
+
+  private section(name: string, title: string, children: (Node | null)[]): HTMLElement {
+    return h('section', { class: `settings-section section-${name}`, attrs: { 'aria-labelledby': `settings-section-${name}` } },
+      h('h3', { class: 'section-title', id: `settings-section-${name}`, text: title }),
+      ...children);
+  }
+
+  /** A label, the control, an optional hint and extra, and the field's error line. */
+  private field(name: string, label: string, control: HTMLElement, hint?: string, extra?: HTMLElement, hideLabel = false): HTMLElement {
+    const error = h('p', { class: 'field-error', id: `settings-${name}-error`, hidden: true });
+    this.errors.set(name, error);
+    const input = this.inputs.get(name);
+    input?.setAttribute('aria-describedby', `settings-${name}-error${hint ? ` settings-${name}-hint` : ''}`);
+    return h('div', { class: `field field-${name}` },
+      h('label', { class: `field-label${hideLabel ? ' visually-hidden' : ''}`, htmlFor: `settings-${name}`, text: label }),
+      control,
+      error,
+      hint || extra ? h('div', { class: 'field-foot' }, hint ? h('p', { class: 'field-hint', id: `settings-${name}-hint`, text: hint }) : null, extra ?? null) : null);
+  }
+
+  private textInput(name: string, props: Partial<Pick<HTMLInputElement, 'type' | 'placeholder' | 'spellcheck' | 'autocomplete'>> & { attrs?: Record<string, string> } = {}): HTMLInputElement {
+    const input = h('input', { type: 'text', id: `settings-${name}`, class: 'text-input', ...props });
+    this.inputs.set(name, input);
+    return input;
+  }
+
+  /**
+   * A number field: type=number, so the page sends numbers (KMS silently ignores a placement
+   * sent as text like "-0.35F"). Chromium would drop a letter or a comma typed into it without
+   * a word ("1,5" becoming 15): such input is refused with a message instead.
+   */
+  private numberInput(name: string, attrs: Record<string, string>): HTMLInputElement {
+    const input = h('input', { type: 'number', id: `settings-${name}`, class: 'text-input number-input', attrs: { inputmode: 'decimal', ...attrs } });
+    input.addEventListener('beforeinput', (e) => {
+      const refused = e.data ? refusedCharacter(e.data) : undefined;
+      if (!refused) return;
+      e.preventDefault();
+      this.setTypedIssue(name, numberIssueText(refused));
+    });
+    input.addEventListener('input', () => {
+      const r = readNumber(input.value, input.validity.badInput);
+      this.setTypedIssue(name, r.ok ? undefined : numberIssueText(r.issue));
+      this.drawPreview();
+    });
+    this.inputs.set(name, input);
+    return input;
+  }
+
+  private select(name: string, options: [string, string][]): HTMLSelectElement {
+    const select = h('select', { id: `settings-${name}`, class: 'text-input select-input' }, ...options.map(([value, label]) => new Option(label, value)));
+    this.inputs.set(name, select);
+    return select;
+  }
+
+  private checkbox(name: string, label: string): HTMLElement {
+    const input = h('input', { type: 'checkbox', id: `settings-${name}`, class: 'checkbox' });
+    this.inputs.set(name, input);
+    return h('label', { class: 'check-row', htmlFor: `settings-${name}` }, input, h('span', { text: label }));
+  }
+
+  private hatTile(value: string, label: string, picture: HTMLElement): HTMLElement {
+    const radio = h('input', { type: 'radio', name: 'hat', value, id: `settings-hat-${value}`, class: 'hat-radio' });
+    radio.addEventListener('change', () => this.syncHatChoice());
+    this.hatRadios.set(value, radio);
+    return h('label', { class: 'hat-tile', htmlFor: `settings-hat-${value}` }, radio, picture, h('span', { class: 'hat-name', text: label }));
+  }
+
+  private value(name: string, set?: string): string {
+    const input = this.inputs.get(name)!;
+    if (set !== undefined) input.value = set;
+    return input.value;
+  }
+
+  private checked(name: string, on: boolean): void {
+    (this.inputs.get(name) as HTMLInputElement).checked = on;
+  }
+
+  private isChecked(name: string): boolean {
+    return (this.inputs.get(name) as HTMLInputElement).checked;
+  }
+}
