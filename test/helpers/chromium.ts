@@ -44,6 +44,8 @@ async function findChromium(): Promise<string> {
 export interface LaunchOptions {
   /** A y4m file (makeY4m) for the fake camera; without it Chromium shows its built-in test pattern. */
   fakeVideo?: string;
+  /** More Chromium switches (e.g. --allow-loopback-in-peer-connection). */
+  extraArgs?: string[];
 }
 
 export interface ChromiumHandle {
@@ -73,6 +75,7 @@ export async function launchChromium(opts: LaunchOptions = {}): Promise<Chromium
     await access(opts.fakeVideo, constants.R_OK);
     args.push(`--use-file-for-fake-video-capture=${opts.fakeVideo}`);
   }
+  args.push(...(opts.extraArgs ?? []));
   const browser = await chromium.launch({ executablePath, headless: true, args });
   return {
     browser,
