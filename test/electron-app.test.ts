@@ -104,6 +104,18 @@ describe('desktop app', () => {
     { env: { MAGIC_MIRROR_NODE: '/nonexistent/node' } },
   );
 
+  appTest(
+    'kiosk: a full-screen kiosk window without menu, the mirror starting by itself',
+    async ({ app, page }) => {
+      const win = await app.browserWindow(page);
+      const state = await win.evaluate((w) => ({ kiosk: w.isKiosk(), fullScreen: w.isFullScreen(), menu: w.isMenuBarVisible() }));
+      assert.deepEqual(state, { kiosk: true, fullScreen: true, menu: false });
+      assert.match(page.url(), /[?&]kiosk=1/);
+      await page.waitForFunction(() => document.querySelector('#start-stop')?.getAttribute('data-state') === 'running', undefined, { timeout: 30_000 });
+    },
+    { args: ['--kiosk'] },
+  );
+
   appTest('the built-in engine starts with the app and passes the connection test', async ({ page }) => {
     const result = await page.evaluate(() => window.magicMirror!.settings.testConnection({ kmsUri: 'builtin', timeoutMs: 20_000 }));
     assert.equal(result.ok, true, JSON.stringify(result));

@@ -45,6 +45,8 @@ export interface LaunchAppOptions {
   /** settings.json to start with. */
   settingsText?: string;
   env?: Record<string, string>;
+  /** Extra command-line arguments for the app, e.g. ['--kiosk']. */
+  args?: string[];
 }
 
 export async function launchApp(opts: LaunchAppOptions = {}): Promise<LaunchedApp> {
@@ -58,6 +60,7 @@ export async function launchApp(opts: LaunchAppOptions = {}): Promise<LaunchedAp
       ...(process.getuid?.() === 0 ? ['--no-sandbox'] : []),
       '--use-fake-device-for-media-stream',
       '--use-fake-ui-for-media-stream',
+      ...(opts.args ?? []),
     ],
     env: {
       ...(process.env as Record<string, string>),
