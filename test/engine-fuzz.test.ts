@@ -6,11 +6,11 @@
  * The seed is printed; FUZZ_SEED=<n> replays a run.
  */
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { after, before, test } from 'node:test';
 import { startEngine, type EngineProcess } from '../engine/start.js';
 import { kurentoClient, connectFakeCamera } from './helpers/kurento.js';
 import { connectRaw } from './helpers/rpc-client.js';
+import { mutate, prng, recorded } from './helpers/rpc-fuzz.js';
 import { engineCounts } from './helpers/engine-counts.js';
 import { FakeCameraPeer } from './helpers/fake-camera-peer.js';
 import { exitAfterTests } from './helpers/process-exit.js';
@@ -29,79 +29,6 @@ after(async () => {
   await engine?.close();
 });
 
-/** A small deterministic PRNG (mulberry32), so a printed seed replays the same run. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-type Json = Record<string, any>;
-
-const recorded: Json[] = readFileSync(new URL('./fixtures/kms-trace.jsonl', import.meta.url), 'utf8')
-  .trim()
-  .split('\n')
-  .map((l) => JSON.parse(l))
-  .filter((r) => r.dir === 'c2s')
-  .map((r) => r.msg);
-
-const WEIRD_VALUES = [null, 0, -1, 1e308, '', 'x'.repeat(1000), [], {}, true, { __proto__: { polluted: 1 } }, 'newref:99', 'manager_ServerManager', '../../etc/passwd', '\u0000\uffff'];
-
-function mutate(msg: Json, rand: () => number): { text: string; expectId?: number | string; expectParseError?: boolean } {
-  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)]!;
-  const m: Json = structuredClone(msg);
-  const paths: string[][] = [];
-  const walk = (o: unknown, p: string[]) => {
-    if (o && typeof o === 'object') for (const k of Object.keys(o)) (paths.push([...p, k]), walk((o as Json)[k], [...p, k]));
-  };
-  walk(m, []);
-  const setPath = (p: string[], v: unknown) => {
-    let o: Json = m;
-    for (const k of p.slice(0, -1)) o = o[k];
-    if (v === undefined) delete o[p[p.length - 1]!];
-    else o[p[p.length - 1]!] = v;
-  };
-  const kind = pick(['replace', 'replace', 'delete', 'method', 'truncate', 'garbage', 'concat', 'notification', 'deep']);
-  switch (kind) {
-    case 'replace':
-      setPath(pick(paths), pick(WEIRD_VALUES));
-      break;
-    case 'delete':
-      setPath(pick(paths), undefined);
-      break;
-    case 'method':
-      m.method = pick(['create', 'invoke', 'release', 'subscribe', 'unsubscribe', 'describe', 'transaction', 'connect', 'ping', 'nope', 'closeSession']);
-      break;
-    case 'notification':
-      delete m.id;
-      break;
-    case 'deep': {
-      let nested: Json = {};
-      const root = nested;
-      for (let i = 0; i < 200; i++) nested = nested.a = {};
-      setPath(pick(paths), root);
-      break;
-    }
-  }
-  const text = JSON.stringify(m);
-  if (kind === 'truncate') return { text: text.slice(0, Math.floor(rand() * (text.length - 1))), expectParseError: true };
-  if (kind === 'garbage') {
-    const at = Math.floor(rand() * text.length);
-    return { text: `${text.slice(0, at)}\u0001}{]${text.slice(at)}` };
-  }
-  if (kind === 'concat') {
-    const other = { ...pick(recorded), id: `c${m.id}` };
-    return { text: text + JSON.stringify(other) };
-  }
-  const validRequest = m.jsonrpc === '2.0' && typeof m.method === 'string' && (typeof m.id === 'number' || typeof m.id === 'string');
-  return { text, expectId: validRequest ? m.id : undefined };
-}
-
 test(`${MESSAGES} mutated kurento-client messages: one answer per request id, engine keeps serving`, async (t) => {
   const seed = Number(process.env.FUZZ_SEED ?? Date.now() % 1_000_000);
   t.diagnostic(`fuzz seed ${seed} (FUZZ_SEED=${seed} replays it)`);
@@ -109,7 +36,8 @@ test(`${MESSAGES} mutated kurento-client messages: one answer per request id, en
   const c = await connectRaw(engine.uri);
   const expected = new Map<number | string, number>();
   for (let i = 0; i < MESSAGES; i++) {
-    const base = { ...recorded[Math.floor(rand() * recorded.length)]!, id: i };
+    // Ids from 1000: a mutation may turn an id into 0 or 1, which must not collide with a real request's.
+    const base = { ...recorded[Math.floor(rand() * recorded.length)]!, id: 1000 + i };
     const { text, expectId } = mutate(base, rand);
     if (expectId !== undefined) expected.set(expectId, (expected.get(expectId) ?? 0) + 1);
     c.send(text);

@@ -55,6 +55,19 @@ export function faceBoxAt(n: number): { x: number; y: number; width: number; hei
   return { x: ox + FACE_IN_SOURCE.x * k, y: oy + FACE_IN_SOURCE.y * k, width: FACE_IN_SOURCE.side * k, height: FACE_IN_SOURCE.side * k };
 }
 
+/**
+ * The face's Haar-geometry box in the still 'face' background (video-fixtures: astronaut.png
+ * scaled to the even min(W, H), centred; at 640×480 this is KMS's measured (238, 57, 101, 101)).
+ */
+export function stillFaceBox(width = W, height = H): { x: number; y: number; width: number; height: number } {
+  const even = (n: number) => Math.floor(n / 2) * 2;
+  const s = even(Math.min(width, height));
+  const k = s / SOURCE_SIZE;
+  const ox = even((width - s) / 2);
+  const oy = even((height - s) / 2);
+  return { x: ox + FACE_IN_SOURCE.x * k, y: oy + FACE_IN_SOURCE.y * k, width: FACE_IN_SOURCE.side * k, height: FACE_IN_SOURCE.side * k };
+}
+
 const execFileP = promisify(execFile);
 let clip: Promise<Uint8Array[]> | undefined;
 

@@ -19,8 +19,8 @@
  * - close() is required: an unstopped source track keeps the process alive forever.
  * - The outgoing track only carries frames pushed by start(); before start() the remote side
  *   receives no video at all (the connection still completes).
- * - ICE uses the machine's non-loopback address (libwebrtc skips `lo`); a host with only `lo`
- *   will not connect.
+ * - ICE: wrtc 0.10.0 gathers loopback candidates too (127.0.0.1, ::1), so it connects on a
+ *   host whose only network is `lo` (docs/networking.md; Chromium, unlike wrtc, skips loopback).
  */
 import { EventEmitter } from 'node:events';
 import { performance } from 'node:perf_hooks';

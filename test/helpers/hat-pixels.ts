@@ -61,15 +61,21 @@ export function colourOf([r, g, b]: [number, number, number]): Colour | 'other' 
 /**
  * Where `received` differs from `sent` by more than codec noise (sizes may differ: the
  * sent frame is sampled at the received pixel's position). The counter strip is left out.
+ * With `region` (in received-frame pixels) only that rectangle is compared — much cheaper,
+ * e.g. to test every frame for a hat where one is expected; the mask stays full-frame sized.
  */
-export function changedMask(received: VideoFrame, sent: VideoFrame): { mask: Uint8Array; count: number } {
+export function changedMask(received: VideoFrame, sent: VideoFrame, region?: Rect): { mask: Uint8Array; count: number } {
   const { width: w, height: h } = received;
   const strip = counterStripRect(w, h);
   const mask = new Uint8Array(w * h);
+  const rx0 = region ? Math.max(0, Math.floor(region.x)) : 0;
+  const ry0 = region ? Math.max(0, Math.floor(region.y)) : 0;
+  const rx1 = region ? Math.min(w, Math.ceil(region.x + region.width)) : w;
+  const ry1 = region ? Math.min(strip.y, Math.ceil(region.y + region.height)) : strip.y;
   let count = 0;
-  for (let y = 0; y < strip.y; y++) {
+  for (let y = ry0; y < ry1; y++) {
     const sy = Math.min(sent.height - 1, Math.round((y * sent.height) / h));
-    for (let x = 0; x < w; x++) {
+    for (let x = rx0; x < rx1; x++) {
       const sx = Math.min(sent.width - 1, Math.round((x * sent.width) / w));
       const [y1, u1, v1] = yuvAt(received, x, y);
       const [y0, u0, v0] = yuvAt(sent, sx, sy);

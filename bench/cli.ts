@@ -1,0 +1,189 @@
+/**
+ * `npm run bench -- [--kms ws://host:8888/kurento [--kms-pid PID]] [--seconds 10] [--warmup 2]
+ *   [--sessions 1,2,4,8] [--starts 20] [--width 640 --height 480 --fps 30] [--no-loopback]
+ *   [--hat-url http://…/hat.png] [--json out.json] [--markdown] [--cpu-prof DIR] [--engine-arg FLAG]…
+ *   [--quiet]`
+ *
+ * Measures the magic mirror (WebRtcEndpoint → FaceOverlayFilter → same endpoint) on the
+ * embedded engine, or on another Kurento server with --kms: fps, latency (and the same with a
+ * plain endpoint loopback, so the filter's cost is a ratio), Start → first hat frame, server
+ * CPU/RSS from /proc, detections from ServerManager.getMetadata, and the harness's own CPU —
+ * it shares the machine with the server. Prints tables; --json writes everything.
+ *
+ * --kms: the server must reach the hat URL (by default served on 127.0.0.1 by this process,
+ * fine for a KMS on the same host network; otherwise give --hat-url). Without --kms-pid no
+ * CPU/RSS is read; a real KMS reports no detection counts.
+ * --cpu-prof DIR: the embedded engine runs with node --cpu-prof (its main thread and the
+ * detector worker each write a .cpuprofile into DIR when it exits); --engine-arg passes any other
+ * node flag to the embedded engine (repeatable).
+ */
+import { writeFile } from 'node:fs/promises';
+import { parseArgs } from 'node:util';
+import { measureStarts, runSessions, type Camera, type RunResult, type StartsResult } from './measure.js';
+import { machineInfo, openServer } from './server.js';
+import { renderBench } from './report.js';
+import { round } from './stats.js';
+import { evaluateTargets, type TargetResult } from './targets.js';
+
+export interface LatencyComparison {
+  sessions: number;
+  mirrorP50Ms: number | null;
+  loopbackP50Ms: number | null;
+  addedP50Ms: number | null;
+  addedP50Frames: number | null;
+  ratioP50: number | null;
+  mirrorP95Ms: number | null;
+  loopbackP95Ms: number | null;
+}
+
+export interface BenchResult {
+  tool: 'magic-mirror-bench';
+  version: 1;
+  date: string;
+  machine: ReturnType<typeof machineInfo>;
+  server: { kind: 'embedded' | 'external'; uri: string; pid: number | null };
+  camera: Camera;
+  options: { seconds: number; warmupSeconds: number; sessions: number[]; starts: number; loopback: boolean };
+  runs: RunResult[];
+  latencyVsLoopback: LatencyComparison[];
+  starts: StartsResult | null;
+  targets: TargetResult[];
+  durationSeconds: number;
+}
+
+const USAGE = 'usage: npm run bench -- [--kms ws://…] [--kms-pid N] [--seconds N] [--warmup N] [--sessions 1,2,4,8] [--starts N] [--width W --height H --fps F] [--no-loopback] [--hat-url URL] [--json FILE] [--markdown] [--cpu-prof DIR] [--engine-arg FLAG]… [--quiet]';
+
+function parse() {
+  const { values } = parseArgs({
+    options: {
+      kms: { type: 'string' },
+      'kms-pid': { type: 'string' },
+      'hat-url': { type: 'string' },
+      seconds: { type: 'string', default: '10' },
+      warmup: { type: 'string', default: '2' },
+      sessions: { type: 'string', default: '1,2,4,8' },
+      starts: { type: 'string', default: '20' },
+      width: { type: 'string', default: '640' },
+      height: { type: 'string', default: '480' },
+      fps: { type: 'string', default: '30' },
+      'no-loopback': { type: 'boolean', default: false },
+      json: { type: 'string' },
+      markdown: { type: 'boolean', default: false },
+      'cpu-prof': { type: 'string' },
+      'engine-arg': { type: 'string', multiple: true, default: [] },
+      quiet: { type: 'boolean', default: false },
+      help: { type: 'boolean', default: false },
+    },
+  });
+  if (values.help) {
+    report(USAGE);
+    process.exit(0);
+  }
+  const num = (name: string, v: string, min: number) => {
+    const n = Number(v);
+    if (!Number.isFinite(n) || n < min) throw new Error(`--${name} must be a number ≥ ${min}, got "${v}"`);
+    return n;
+  };
+  const sessions = values.sessions.split(',').filter(Boolean).map((s) => Math.round(num('sessions', s, 1)));
+  return {
+    kms: values.kms,
+    kmsPid: values['kms-pid'] ? num('kms-pid', values['kms-pid'], 1) : undefined,
+    hatUrl: values['hat-url'],
+    seconds: num('seconds', values.seconds, 0.5),
+    warmup: num('warmup', values.warmup, 0),
+    sessions,
+    starts: Math.round(num('starts', values.starts, 0)),
+    camera: { width: num('width', values.width, 32), height: num('height', values.height, 32), fps: num('fps', values.fps, 1) },
+    loopback: !values['no-loopback'],
+    json: values.json,
+    markdown: values.markdown,
+    cpuProf: values['cpu-prof'],
+    engineArgs: values['engine-arg'],
+    quiet: values.quiet,
+  };
+}
+
+async function main(): Promise<number> {
+  let o: ReturnType<typeof parse>;
+  try {
+    o = parse();
+  } catch (err) {
+    console.error(`${(err as Error).message}\n${USAGE}`);
+    return 2;
+  }
+  const log = o.quiet ? () => undefined : (line: string) => console.error(`[bench] ${line}`);
+  const t0 = Date.now();
+  const machine = machineInfo();
+  const server = await openServer({
+    kms: o.kms,
+    kmsPid: o.kmsPid,
+    hatUrl: o.hatUrl,
+    nodeArgs: [...(o.cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${o.cpuProf}`] : []), ...o.engineArgs],
+  });
+  log(`server ${server.uri}${server.pid ? ` (pid ${server.pid})` : ''}, hat ${server.hatUrl}`);
+  const runs: RunResult[] = [];
+  let starts: StartsResult | null = null;
+  try {
+    // Starts first: the first one meets a fresh server (reported as "cold").
+    if (o.starts > 0) starts = await measureStarts(server, o.starts, o.camera, { cold: server.kind === 'embedded', log });
+    for (const n of o.sessions) {
+      runs.push(await runSessions(server, 'mirror', n, o.camera, { seconds: o.seconds, warmupSeconds: o.warmup, log }));
+      if (o.loopback) runs.push(await runSessions(server, 'loopback', n, o.camera, { seconds: o.seconds, warmupSeconds: o.warmup, log }));
+    }
+  } finally {
+    await server.close();
+  }
+
+  const latencyVsLoopback: LatencyComparison[] = [];
+  for (const n of o.sessions) {
+    const m = runs.find((r) => r.pipeline === 'mirror' && r.sessions === n && !r.error);
+    const l = runs.find((r) => r.pipeline === 'loopback' && r.sessions === n && !r.error);
+    if (!m || !l || m.latencyMs.p50 === null || l.latencyMs.p50 === null) continue;
+    const added = m.latencyMs.p50 - l.latencyMs.p50;
+    latencyVsLoopback.push({
+      sessions: n,
+      mirrorP50Ms: m.latencyMs.p50,
+      loopbackP50Ms: l.latencyMs.p50,
+      addedP50Ms: round(added),
+      addedP50Frames: round(added / (1000 / o.camera.fps), 2),
+      ratioP50: round(m.latencyMs.p50 / l.latencyMs.p50, 2),
+      mirrorP95Ms: m.latencyMs.p95,
+      loopbackP95Ms: l.latencyMs.p95,
+    });
+  }
+
+  const result: BenchResult = {
+    tool: 'magic-mirror-bench',
+    version: 1,
+    date: new Date().toISOString(),
+    machine,
+    server: { kind: server.kind, uri: server.uri, pid: server.pid ?? null },
+    camera: o.camera,
+    options: { seconds: o.seconds, warmupSeconds: o.warmup, sessions: o.sessions, starts: o.starts, loopback: o.loopback },
+    runs,
+    latencyVsLoopback,
+    starts,
+    targets: evaluateTargets(o.camera, runs, starts),
+    durationSeconds: Math.round((Date.now() - t0) / 1000),
+  };
+  report(renderBench(result, o.markdown));
+  if (o.json) {
+    await writeFile(o.json, `${JSON.stringify(result, null, 2)}\n`);
+    log(`wrote ${o.json}`);
+  }
+  return runs.some((r) => r.error) ? 1 : 0;
+}
+
+// stdout carries only the report: kurento-client logs with console.log ("Server did not respond
+// to ping message …" when a machine is overloaded), so console.log goes to stderr.
+const report = (text: string) => process.stdout.write(`${text}\n`);
+console.log = (...args: unknown[]) => console.error(...args);
+
+// Explicit exit: a process that created a wrtc RTCVideoSource segfaults when it exits by itself.
+main().then(
+  (code) => process.exit(code),
+  (err: Error) => {
+    console.error(`[bench] failed: ${err.stack ?? err.message}`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,84 @@
+/** The bench's printed tables. */
+import type { BenchResult } from './cli.js';
+import { metText } from './targets.js';
+import { fmt, renderTable, type Cell } from './table.js';
+
+export function renderBench(r: BenchResult, markdown = false): string {
+  const md = { markdown };
+  const lines: string[] = [];
+  const m = r.machine;
+  lines.push(
+    `Magic Mirror bench — ${r.server.kind === 'embedded' ? 'embedded engine' : `external server ${r.server.uri}`} — ` +
+      `${m.cpuModel}, ${m.cores} cores, load ${m.loadAverage.join(' ')} at start — ` +
+      `camera ${r.camera.width}×${r.camera.height} @ ${r.camera.fps} fps — ${r.options.seconds} s per run — ${r.date}`,
+  );
+  lines.push('');
+  lines.push('Sessions (fps = distinct frame counters returned per second, per session; latency = sentAt(counter) → first return)');
+  const rows: Cell[][] = r.runs.map((run) => [
+    run.pipeline,
+    run.sessions,
+    run.error ? `ERROR: ${run.error}` : `${fmt(run.fps.min)} / ${fmt(run.fps.mean)}`,
+    run.resolution ?? '–',
+    `${fmt(run.latencyMs.p50, 0)} / ${fmt(run.latencyMs.p95, 0)}`,
+    `${fmt(run.latencyFrames.p50, 1)} / ${fmt(run.latencyFrames.p95, 1)}`,
+    `${fmt(run.engine.cpuCores, 2)} (${fmt(run.engine.cpuCoresPerSession, 2)})`,
+    `${fmt(run.engine.rssMb, 0)} (${(run.engine.rssMbPerSession ?? 0) >= 0 ? '+' : ''}${fmt(run.engine.rssMbPerSession, 0)})`,
+    run.pipeline === 'mirror' ? `${fmt(run.detections.perSecond)} (${fmt(run.detections.perSecondPerSession)})` : '–',
+    run.pipeline === 'mirror' ? fmt(run.detections.msPerDetection, 0) : '–',
+    fmt(run.harness.cpuCores, 2),
+    fmt(run.machine.otherCores, 2),
+    [run.harness.bottleneck ? 'H' : '', run.machine.saturated ? 'S' : ''].join('') || '',
+  ]);
+  lines.push(
+    renderTable(
+      ['pipeline', 'sessions', 'fps min/mean', 'received', 'latency ms p50/p95', 'frames p50/p95', 'engine cores (/session)', 'engine RSS MB (+/session)', 'det/s (/session)', 'ms/det', 'harness cores', 'other cores', 'flags'],
+      rows,
+      md,
+    ),
+  );
+  lines.push('flags: H = harness used > 0.8 core (it may be the bottleneck), S = machine CPU > 90 % busy');
+  lines.push('');
+
+  const cmp = r.latencyVsLoopback;
+  if (cmp.length) {
+    lines.push('Filter cost: latency through endpoint → FaceOverlayFilter → endpoint vs plain endpoint loopback (same run)');
+    lines.push(
+      renderTable(
+        ['sessions', 'mirror p50 ms', 'loopback p50 ms', 'added p50 ms', 'added p50 frames', 'ratio p50', 'mirror p95 ms', 'loopback p95 ms'],
+        cmp.map((c) => [c.sessions, c.mirrorP50Ms, c.loopbackP50Ms, c.addedP50Ms, c.addedP50Frames, c.ratioP50, c.mirrorP95Ms, c.loopbackP95Ms]),
+        md,
+      ),
+    );
+    lines.push('');
+  }
+
+  if (r.starts) {
+    const s = r.starts;
+    lines.push(`Start → first returned frame with the hat (${s.starts} starts${s.failures.length ? `, ${s.failures.length} failed` : ''}; cold = first Start on a fresh server, not included; phases: ms after Start)`);
+    lines.push(
+      renderTable(
+        ['p50 ms', 'p95 ms', 'min ms', 'max ms', 'cold ms', 'p50 built', 'p50 answered', 'p50 connected', 'p50 server 1st frame', 'p50 1st frame back'],
+        [[s.hatMs.p50, s.hatMs.p95, s.hatMs.min, s.hatMs.max, s.cold?.hatMs ?? null, s.phasesP50.builtMs, s.phasesP50.answeredMs, s.phasesP50.connectedMs, s.phasesP50.serverFirstFrameMs, s.phasesP50.firstFrameMs]],
+        md,
+      ),
+    );
+    lines.push('');
+  }
+
+  const threads = r.runs.filter((x) => x.engine.threads.length && !x.error);
+  if (threads.length) {
+    lines.push('Engine CPU by thread (cores; top threads per run)');
+    lines.push(
+      renderTable(
+        ['pipeline', 'sessions', 'threads'],
+        threads.map((x) => [x.pipeline, x.sessions, x.engine.threads.slice(0, 6).map((t) => `${t.thread} ${t.cores.toFixed(2)}`).join(', ')]),
+        md,
+      ),
+    );
+    lines.push('');
+  }
+
+  lines.push('Targets');
+  lines.push(renderTable(['target', 'measured', 'result'], r.targets.map((t) => [t.target, t.value, metText(t.met)]), md));
+  return lines.join('\n');
+}

@@ -1,0 +1,138 @@
+/**
+ * One magic-mirror session as the app builds it (main/mirror/session.ts): the camera is already
+ * live when the user presses Start; then the browser's offer, MediaPipeline → WebRtcEndpoint →
+ * FaceOverlayFilter (setOverlayedImage, connect both ways) or a plain endpoint loopback,
+ * IceCandidateFound subscribed before processOffer, answer, gatherCandidates, ICE connected.
+ * Each step is time-stamped (test/helpers/kurento.ts connectFakeCamera does the same wiring
+ * without the timestamps, and starts the camera only once connected).
+ */
+import { performance } from 'node:perf_hooks';
+import kurento from 'kurento-client';
+import type { VideoFrame } from '../engine/media/frames.js';
+import { dropClient } from '../test/helpers/kurento.js';
+import type { FakeCameraPeer } from '../test/helpers/fake-camera-peer.js';
+import { stillFaceBox } from '../test/helpers/face-clip.js';
+import { changedMask, clipRect, expectedHatRect } from '../test/helpers/hat-pixels.js';
+import { loadBackgroundI420 } from '../test/helpers/video-fixtures.js';
+import { waitFor } from '../test/helpers/wait.js';
+
+export type PipelineKind = 'mirror' | 'loopback';
+
+/** The tutorial's hat placement (also the app's default). */
+export const TUTORIAL_OFFSETS = [-0.35, -1.2, 1.6, 1.6] as const;
+
+/** performance.now() at each step of a Start. */
+export interface StartTimings {
+  start: number;
+  /** Pipeline and elements created, hat set, elements connected. */
+  built: number;
+  /** processOffer answered and the answer applied on the camera side. */
+  answered: number;
+  /** ICE connected (camera side). */
+  connected: number;
+  /**
+   * The first video frame reached the element after the endpoint (MediaFlowInStateChanged
+   * FLOWING: the camera → server hop is done); NaN until then. Arrives by event, a few ms late.
+   */
+  serverFirstVideo: number;
+}
+
+export interface OpenSession {
+  kind: PipelineKind;
+  pipeline: kurento.MediaPipeline;
+  timings: StartTimings;
+  /** The app's Stop: release the pipeline, then close the camera side (remote side first: see engine-leaks.test.ts). */
+  release(): Promise<void>;
+  /**
+   * The app vanishes: its socket drops with no release; the server must clean up after its
+   * grace period. Waits (up to waitMs) for the pipeline to disappear, then closes the camera.
+   * Resolves false if the pipeline was still there after waitMs.
+   */
+  abandon(client: kurento.KurentoClient, pipelines: () => Promise<string[]>, waitMs: number): Promise<boolean>;
+}
+
+export async function openSession(
+  client: kurento.KurentoClient,
+  peer: FakeCameraPeer,
+  kind: PipelineKind,
+  hatUrl: string,
+  opts: { connectTimeoutMs?: number } = {},
+): Promise<OpenSession> {
+  const start = performance.now();
+  const offer = await peer.createOffer();
+  const pipeline = await client.create('MediaPipeline');
+  try {
+    const endpoint = await pipeline.create('WebRtcEndpoint');
+    let sinkOf: kurento.MediaElement = endpoint;
+    if (kind === 'mirror') {
+      const filter = await pipeline.create('FaceOverlayFilter');
+      await filter.setOverlayedImage(hatUrl, ...TUTORIAL_OFFSETS);
+      await endpoint.connect(filter);
+      await filter.connect(endpoint);
+      sinkOf = filter;
+    } else {
+      await endpoint.connect(endpoint);
+    }
+    const built = performance.now();
+    const timings: StartTimings = { start, built, answered: NaN, connected: NaN, serverFirstVideo: NaN };
+    await sinkOf.on('MediaFlowInStateChanged' as never, ((e: { mediaType: string; state: string }) => {
+      if (e.mediaType === 'VIDEO' && e.state === 'FLOWING' && Number.isNaN(timings.serverFirstVideo)) timings.serverFirstVideo = performance.now();
+    }) as never);
+    endpoint.on('IceCandidateFound', (e: { candidate: kurento.IceCandidate }) => void peer.addIceCandidate(e.candidate));
+    peer.on('iceCandidate', (c) => void endpoint.addIceCandidate(kurento.getComplexType('IceCandidate')(c)).catch(() => undefined));
+    await peer.processAnswer(await endpoint.processOffer(offer));
+    timings.answered = performance.now();
+    await endpoint.gatherCandidates();
+    await peer.connected(opts.connectTimeoutMs ?? 15_000);
+    timings.connected = performance.now();
+    let done = false;
+    return {
+      kind,
+      pipeline,
+      timings,
+      async release() {
+        if (done) return;
+        done = true;
+        try {
+          await pipeline.release();
+        } finally {
+          peer.close();
+        }
+      },
+      async abandon(c, pipelines, waitMs) {
+        if (done) return true;
+        done = true;
+        dropClient(c);
+        try {
+          await waitFor(async () => !(await pipelines()).includes(pipeline.id), waitMs, 'abandoned pipeline released');
+          return true;
+        } catch {
+          return false;
+        } finally {
+          peer.close();
+        }
+      },
+    };
+  } catch (err) {
+    await pipeline.release().catch(() => undefined);
+    peer.close();
+    throw err;
+  }
+}
+
+/**
+ * A test for "this returned frame shows the hat": the frame differs from the sent 'face'
+ * background over at least `minFraction` of where the hat belongs (KMS's formula on the known
+ * face box, clipped to the frame). Only that rectangle is compared (cheap enough per frame).
+ */
+export async function hatDetector(width: number, height: number, minFraction = 0.3): Promise<(frame: VideoFrame) => boolean> {
+  const sent = await loadBackgroundI420('face', width, height);
+  const hat = clipRect(expectedHatRect(stillFaceBox(width, height)), width, height);
+  return (frame) => {
+    const sx = frame.width / width;
+    const sy = frame.height / height;
+    const region = { x: hat.x * sx, y: hat.y * sy, width: hat.width * sx, height: hat.height * sy };
+    const { count } = changedMask(frame, sent, region);
+    return count >= minFraction * region.width * region.height;
+  };
+}

@@ -1,0 +1,60 @@
+/** The issue's performance targets, evaluated from a bench result (soak targets: bench/soak.ts). */
+import type { Camera, RunResult, StartsResult } from './measure.js';
+import { fmt } from './table.js';
+
+export interface TargetResult {
+  target: string;
+  value: string;
+  /** null: not measured in this run (or not applicable). */
+  met: boolean | null;
+}
+
+export const TARGETS = {
+  fpsRatio: 0.97,
+  addedLatencyFrames: 1,
+  startToHatMs: 400,
+  sessionsAt25: 4,
+  minFps: 25,
+};
+
+export function evaluateTargets(cam: Camera, runs: RunResult[], starts: StartsResult | null): TargetResult[] {
+  const out: TargetResult[] = [];
+  const mirror = (n: number) => runs.find((r) => r.pipeline === 'mirror' && r.sessions === n && !r.error);
+  const loop = (n: number) => runs.find((r) => r.pipeline === 'loopback' && r.sessions === n && !r.error);
+  const reference = cam.width === 640 && cam.height === 480 && cam.fps === 30;
+
+  const one = mirror(1);
+  out.push({
+    target: `mirror fps ≥ ${TARGETS.fpsRatio}× camera fps, 640×480/30, 1 session`,
+    value: one ? `${fmt(one.fps.min)} fps = ${fmt(one.fps.min! / cam.fps, 3)}× (${one.resolution ?? '?'})` : 'not measured',
+    met: one && reference ? one.fps.min! >= TARGETS.fpsRatio * cam.fps && one.resolution === '640x480' : null,
+  });
+
+  const l1 = loop(1);
+  const added = one && l1 && one.latencyMs.p50 !== null && l1.latencyMs.p50 !== null ? one.latencyMs.p50 - l1.latencyMs.p50 : null;
+  out.push({
+    target: `added latency p50 ≤ ${TARGETS.addedLatencyFrames} frame over plain loopback (1 session)`,
+    value: added === null ? 'not measured' : `${fmt(added)} ms = ${fmt(added / (1000 / cam.fps), 2)} frames (${fmt(one!.latencyMs.p50)} vs ${fmt(l1!.latencyMs.p50)} ms)`,
+    met: added === null ? null : added <= TARGETS.addedLatencyFrames * (1000 / cam.fps),
+  });
+
+  out.push({
+    target: `Start → first hat frame p50 ≤ ${TARGETS.startToHatMs / 1000} s`,
+    value: starts && starts.hatMs.n > 0 ? `${fmt(starts.hatMs.p50 / 1000, 2)} s (p95 ${fmt(starts.hatMs.p95 / 1000, 2)} s, ${starts.hatMs.n} starts)` : 'not measured',
+    met: starts && starts.hatMs.n > 0 ? starts.hatMs.p50 <= TARGETS.startToHatMs : null,
+  });
+
+  const ok = runs.filter((r) => r.pipeline === 'mirror' && !r.error && (r.fps.min ?? 0) >= TARGETS.minFps).map((r) => r.sessions);
+  const measuredMax = Math.max(0, ...runs.filter((r) => r.pipeline === 'mirror').map((r) => r.sessions));
+  const best = Math.max(0, ...ok);
+  out.push({
+    target: `≥ ${TARGETS.sessionsAt25} sessions at ≥ ${TARGETS.minFps} fps each`,
+    value: `${best} session(s) (largest count measured with every session ≥ ${TARGETS.minFps} fps)`,
+    met: best >= TARGETS.sessionsAt25 ? true : measuredMax >= TARGETS.sessionsAt25 ? false : null,
+  });
+  return out;
+}
+
+export function metText(met: boolean | null): string {
+  return met === null ? 'n/a' : met ? 'MET' : 'MISSED';
+}
