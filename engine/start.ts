@@ -9,6 +9,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { WebSocket } from 'ws';
 import { ENGINE_DEFAULTS } from './server.js';
+import { ENGINE_MALLOC_ENV } from './process-env.js';
 
 export interface StartEngineOptions {
   host?: string;
@@ -19,6 +20,11 @@ export interface StartEngineOptions {
   log?: 'inherit' | ((line: string) => void);
   /** How long to wait for the engine to answer, in ms. */
   timeoutMs?: number;
+  /**
+   * Extra Node flags for the engine process, e.g. ['--cpu-prof', '--cpu-prof-dir=/tmp/prof']
+   * to profile it (bench/cli.ts --cpu-prof). Placed before the entry file.
+   */
+  nodeArgs?: string[];
 }
 
 export interface EngineProcess {
@@ -40,6 +46,7 @@ function cliEntry(): { file: string; execArgv: string[] } {
 export async function startEngine(options: StartEngineOptions = {}): Promise<EngineProcess> {
   const { file, execArgv } = cliEntry();
   const args = [
+    ...(options.nodeArgs ?? []),
     ...execArgv,
     file,
     '--host', options.host ?? ENGINE_DEFAULTS.host,
@@ -49,7 +56,7 @@ export async function startEngine(options: StartEngineOptions = {}): Promise<Eng
   const log = options.log ?? 'inherit';
   const child = spawn(process.execPath, args, {
     stdio: ['ignore', 'pipe', log === 'inherit' ? 'inherit' : 'pipe', 'ipc'],
-    env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' },
+    env: { ...ENGINE_MALLOC_ENV, ...process.env, ELECTRON_RUN_AS_NODE: '1' },
   });
   if (typeof log === 'function') {
     let buffered = '';

@@ -14,6 +14,7 @@ import { after, before, describe, test } from 'node:test';
 import { engineCommand } from '../main/engine-host/engine-command.js';
 import { EngineHost, type RunningEngine } from '../main/engine-host/engine-host.js';
 import { engineEnv, launchNodeEngine } from '../main/engine-host/launch-node-engine.js';
+import { ENGINE_MALLOC_ENV } from '../engine/process-env.js';
 import { probeKms } from '../main/settings/test-connection.js';
 import { buildElectron } from '../scripts/build-electron.js';
 
@@ -44,7 +45,7 @@ describe('which Node runs the engine', () => {
 
   test('MAGIC_MIRROR_NODE overrides; the engine does not inherit Electron/Node start-up variables', () => {
     assert.equal(engineCommand({ ...base, packaged: true, appDir: '/x', env: { MAGIC_MIRROR_NODE: '/custom/node' } }).nodePath, '/custom/node');
-    assert.deepEqual(engineEnv({ PATH: '/bin', ELECTRON_RUN_AS_NODE: '1', NODE_OPTIONS: '--require /tmp/evil.js' }), { PATH: '/bin' });
+    assert.deepEqual(engineEnv({ PATH: '/bin', ELECTRON_RUN_AS_NODE: '1', NODE_OPTIONS: '--require /tmp/evil.js' }), { ...ENGINE_MALLOC_ENV, PATH: '/bin' });
   });
 });
 

@@ -7,6 +7,7 @@
 import { spawn } from 'node:child_process';
 import type { EngineCommand } from './engine-command.js';
 import type { RunningEngine } from './engine-host.js';
+import { ENGINE_MALLOC_ENV } from '../../engine/process-env.js';
 
 export interface LaunchOptions {
   /** How long the engine may take to print its ready line. */
@@ -19,7 +20,7 @@ export interface LaunchOptions {
 /** The environment for the engine: the app's, without what would change how Node starts. */
 export function engineEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   const { ELECTRON_RUN_AS_NODE: _a, NODE_OPTIONS: _b, ...rest } = env;
-  return rest;
+  return { ...ENGINE_MALLOC_ENV, ...rest };
 }
 
 export function launchNodeEngine(command: EngineCommand, opts: LaunchOptions = {}): Promise<RunningEngine> {
