@@ -13,7 +13,6 @@
  * Writes docs/ui-kiosk-reconnecting.png.
  */
 import assert from 'node:assert/strict';
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -22,35 +21,25 @@ import type { ServerMessage } from '../common/mirror-protocol.js';
 import { KioskService } from '../main/kiosk/kiosk-service.js';
 import { MAX_FAILURES, hashPin } from '../main/kiosk/pin.js';
 import { KIOSK_TEXT, PROBLEMS, TEXT } from '../renderer/messages.js';
-import { buildRenderer } from './helpers/build-renderer.js';
-import { launchChromium, type ChromiumHandle } from './helpers/chromium.js';
+import type { ChromiumHandle } from './helpers/chromium.js';
 import { EchoPeer } from './helpers/echo-peer.js';
-import { startFakeMirrorServer, type FakeMirrorServer, type MirrorScript } from './helpers/fake-mirror-server.js';
-import { makeY4m } from './helpers/video-fixtures.js';
+import { startRendererRig, type FakeMirrorServer, type MirrorScript } from './helpers/fake-mirror-server.js';
 import { waitFor } from './helpers/wait.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const DIST = path.join(ROOT, 'dist/renderer');
-const STRICT_CSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'";
 
+let rig: Awaited<ReturnType<typeof startRendererRig>>;
 let chromium: ChromiumHandle;
 let server: FakeMirrorServer;
 let echo: EchoPeer;
 
 before(async () => {
-  await buildRenderer();
-  chromium = await launchChromium({ fakeVideo: await makeY4m({ background: 'two-faces' }) });
-  server = await startFakeMirrorServer({
-    root: DIST,
-    csp: STRICT_CSP,
-    routes: { '/echo.html': '<!doctype html><title>echo</title>', '/hat.png': await readFile(path.join(ROOT, 'assets/hats/top-hat.png')) },
-  });
-  echo = await EchoPeer.open(chromium, `${server.url}/echo.html`, `${server.url}/hat.png`);
+  rig = await startRendererRig();
+  ({ chromium, server, echo } = rig);
 });
 
 after(async () => {
-  await chromium?.close();
-  await server?.close();
+  await rig?.close();
 });
 
 /** Answers `start` through the echo peer, then hands `onLive` a way to send more. */

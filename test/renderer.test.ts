@@ -17,41 +17,27 @@ import { PNG } from 'pngjs';
 import type { Page } from 'playwright-core';
 import type { MirrorProblem, ServerMessage } from '../common/mirror-protocol.js';
 import { PROBLEMS, TEXT, type Problem } from '../renderer/messages.js';
-import { launchChromium, type ChromiumHandle } from './helpers/chromium.js';
+import type { ChromiumHandle } from './helpers/chromium.js';
 import { EchoPeer } from './helpers/echo-peer.js';
-import { startFakeMirrorServer, type FakeMirrorServer, type MirrorScript } from './helpers/fake-mirror-server.js';
-import { makeY4m } from './helpers/video-fixtures.js';
+import { startRendererRig, type FakeMirrorServer, type MirrorScript } from './helpers/fake-mirror-server.js';
 import { waitFor } from './helpers/wait.js';
-import { buildRenderer } from './helpers/build-renderer.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const DIST = path.join(ROOT, 'dist/renderer');
 const DOCS = path.join(ROOT, 'docs');
-/** What the web mode is meant to send; the page must run under it unchanged. */
-const STRICT_CSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'";
 
+let rig: Awaited<ReturnType<typeof startRendererRig>>;
 let chromium: ChromiumHandle;
 let server: FakeMirrorServer;
 let echo: EchoPeer;
 
 before(async () => {
-  await buildRenderer();
-  chromium = await launchChromium({ fakeVideo: await makeY4m({ background: 'two-faces' }) });
-  server = await startFakeMirrorServer({
-    root: DIST,
-    csp: STRICT_CSP,
-    routes: {
-      '/echo.html': '<!doctype html><title>echo</title>',
-      '/hat.png': await readFile(path.join(ROOT, 'assets/hats/top-hat.png')),
-    },
-  });
-  echo = await EchoPeer.open(chromium, `${server.url}/echo.html`, `${server.url}/hat.png`);
+  rig = await startRendererRig();
+  ({ chromium, server, echo } = rig);
   await mkdir(DOCS, { recursive: true });
 });
 
 after(async () => {
-  await chromium?.close();
-  await server?.close();
+  await rig?.close();
 });
 
 /**

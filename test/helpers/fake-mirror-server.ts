@@ -18,6 +18,10 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { MIRROR_WS_PATH, parseClientMessage, type ClientMessage, type ServerMessage } from '../../common/mirror-protocol.js';
+import { buildRenderer, RENDERER_DIST, ROOT } from './build-renderer.js';
+import { launchChromium, type ChromiumHandle } from './chromium.js';
+import { EchoPeer } from './echo-peer.js';
+import { makeY4m } from './video-fixtures.js';
 
 export type MirrorScript = (message: ClientMessage, reply: (message: ServerMessage) => void) => void | Promise<void>;
 
@@ -116,4 +120,32 @@ export async function startFakeMirrorServer(opts: FakeMirrorServerOptions): Prom
   });
   fake.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return fake;
+}
+
+/** The policy web mode sends, tightened further: the page must run under it unchanged. */
+export const STRICT_CSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'";
+
+/**
+ * The renderer tests' rig: the built renderer served under STRICT_CSP by a scripted fake
+ * server, Chromium with a two-faces fake camera, and an echo peer (another page) that answers
+ * offers over real WebRTC and sends the camera back with hats drawn in.
+ */
+export async function startRendererRig(): Promise<{ chromium: ChromiumHandle; server: FakeMirrorServer; echo: EchoPeer; close(): Promise<void> }> {
+  await buildRenderer();
+  const chromium = await launchChromium({ fakeVideo: await makeY4m({ background: 'two-faces' }) });
+  const server = await startFakeMirrorServer({
+    root: RENDERER_DIST,
+    csp: STRICT_CSP,
+    routes: { '/echo.html': '<!doctype html><title>echo</title>', '/hat.png': await readFile(path.join(ROOT, 'assets/hats/top-hat.png')) },
+  });
+  const echo = await EchoPeer.open(chromium, `${server.url}/echo.html`, `${server.url}/hat.png`);
+  return {
+    chromium,
+    server,
+    echo,
+    close: async () => {
+      await chromium.close();
+      await server.close();
+    },
+  };
 }
