@@ -29,6 +29,7 @@ import {
   testHatPng,
 } from './helpers/hat-pixels.js';
 import { engineCounts } from './helpers/engine-counts.js';
+import { loopbackPage } from './helpers/loopback-page.js';
 import { exitAfterTests } from './helpers/process-exit.js';
 import { waitFor } from './helpers/wait.js';
 
@@ -247,7 +248,7 @@ describe('FaceOverlayFilter in the engine', () => {
   test('Chromium fake camera → engine → hat on the face in the browser (docs/mirror.png)', async () => {
     const y4m = await makeY4m({ background: 'face' });
     const chromium = await launchChromium({ fakeVideo: y4m });
-    const site = await serveStatic({ '/index.html': MIRROR_PAGE });
+    const site = await serveStatic({ '/index.html': loopbackPage(RED_PIXELS_SCRIPT) });
     const pipeline = await client.create('MediaPipeline');
     try {
       const endpoint = await pipeline.create('WebRtcEndpoint');
@@ -276,28 +277,8 @@ describe('FaceOverlayFilter in the engine', () => {
   });
 });
 
-const MIRROR_PAGE = `<!doctype html>
-<meta charset="utf-8">
-<style>body{margin:0;background:#111}</style>
-<video id="remote" autoplay playsinline muted width="640" height="480"></video>
-<script>
-  const pc = new RTCPeerConnection();
-  const remote = new MediaStream();
-  let pending = [];
-  pc.onicecandidate = (e) => { if (e.candidate) window.onLocalCandidate(e.candidate.toJSON()); };
-  pc.ontrack = (e) => { remote.addTrack(e.track); document.querySelector('#remote').srcObject = remote; };
-  window.makeOffer = async () => {
-    const stream = await navigator.mediaDevices.getUserMedia({ video: { width: 640, height: 480 }, audio: true });
-    stream.getTracks().forEach((t) => pc.addTrack(t, stream));
-    await pc.setLocalDescription(await pc.createOffer());
-    return pc.localDescription.sdp;
-  };
-  window.setAnswer = async (sdp) => {
-    await pc.setRemoteDescription({ type: 'answer', sdp });
-    for (const c of pending) await pc.addIceCandidate(c);
-    pending = null;
-  };
-  window.addCandidate = (c) => (pending ? pending.push(c) : pc.addIceCandidate(c));
+/** Counts the test hat's red pixels in the upper half of the returned video. */
+const RED_PIXELS_SCRIPT = `
   window.redPixels = () => {
     const v = document.querySelector('#remote');
     if (!v.videoWidth) return 0;
@@ -307,5 +288,5 @@ const MIRROR_PAGE = `<!doctype html>
     let n = 0;
     for (let i = 0; i < d.length; i += 4) if (d[i] > 170 && d[i + 1] < 70 && d[i + 2] < 70) n++;
     return n;
-  };
-</script>`;
+  };`;
+

@@ -14,6 +14,7 @@ import { kurentoClient } from './helpers/kurento.js';
 import { FakeCameraPeer } from './helpers/fake-camera-peer.js';
 import { launchChromium, measureAudioRms, serveStatic } from './helpers/chromium.js';
 import { collectPageCounters } from './helpers/page-counters.js';
+import { loopbackPage } from './helpers/loopback-page.js';
 import { makeY4m } from './helpers/video-fixtures.js';
 import { engineCounts } from './helpers/engine-counts.js';
 import { exitAfterTests } from './helpers/process-exit.js';
@@ -102,7 +103,7 @@ describe('kurento-client 7.2.0 against the engine', () => {
   test('Chromium fake camera: ≥ 60 distinct frames and audio come back', async () => {
     const y4m = await makeY4m({ background: 'face' });
     const chromium = await launchChromium({ fakeVideo: y4m });
-    const site = await serveStatic({ '/index.html': LOOPBACK_PAGE });
+    const site = await serveStatic({ '/index.html': loopbackPage() });
     const client = await kurentoClient(engine.uri);
     try {
       const page = await chromium.page();
@@ -136,27 +137,3 @@ describe('kurento-client 7.2.0 against the engine', () => {
   });
 });
 
-const LOOPBACK_PAGE = `<!doctype html>
-<meta charset="utf-8">
-<video id="remote" autoplay playsinline muted></video>
-<script>
-  const pc = new RTCPeerConnection();
-  pc.onicecandidate = (e) => { if (e.candidate) window.onLocalCandidate(e.candidate.toJSON()); };
-  const remote = new MediaStream();
-  pc.ontrack = (e) => { remote.addTrack(e.track); document.querySelector('#remote').srcObject = remote; };
-  window.makeOffer = async () => {
-    const stream = await navigator.mediaDevices.getUserMedia({ video: { width: 640, height: 480 }, audio: true });
-    stream.getTracks().forEach((t) => pc.addTrack(t, stream));
-    await pc.setLocalDescription(await pc.createOffer());
-    return pc.localDescription.sdp;
-  };
-  // The engine's candidates may arrive before its answer: keep them until it is set.
-  let pending = [];
-  window.setAnswer = async (sdp) => {
-    await pc.setRemoteDescription({ type: 'answer', sdp });
-    for (const c of pending) await pc.addIceCandidate(c);
-    pending = null;
-  };
-  window.peerState = () => ({ ice: pc.iceConnectionState, conn: pc.connectionState, signaling: pc.signalingState, receivers: pc.getReceivers().map((r) => r.track.kind + ':' + r.track.readyState), remote: pc.remoteDescription && pc.remoteDescription.sdp });
-  window.addCandidate = (c) => (pending ? pending.push(c) : pc.addIceCandidate(c));
-</script>`;
