@@ -28,7 +28,7 @@ import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { FakeCameraPeer } from '../test/helpers/fake-camera-peer.js';
 import { kurentoClient } from '../test/helpers/kurento.js';
-import { processResources } from '../test/helpers/engine-counts.js';
+import { newFdKinds, processResources, steadyResources } from '../test/helpers/engine-counts.js';
 import { fuzzBatch, prng } from '../test/helpers/rpc-fuzz.js';
 import { waitFor } from '../test/helpers/wait.js';
 import { measureStarts, runSessions } from './measure.js';
@@ -49,6 +49,7 @@ interface Snapshot {
   udpSockets: number | null;
   threads: number | null;
   rssMb: number | null;
+  fdKinds: string[];
 }
 
 export interface SoakResult {
@@ -63,7 +64,7 @@ export interface SoakResult {
   errors: Array<{ message: string; count: number }>;
   before: Snapshot;
   after: Snapshot;
-  leaks: { pipelines: number; objects: number; peerConnections: number; fds: number; udpSockets: number; total: number };
+  leaks: { pipelines: number; objects: number; peerConnections: number; fds: number; udpSockets: number; total: number; newFds: string[] };
   rss: {
     /** After the first (warm-up) cycle. */
     firstCycleMb: number | null;
@@ -131,7 +132,8 @@ function parse() {
 
 async function snapshot(server: ServerUnderTest): Promise<Snapshot> {
   const counts = await server.counts();
-  const res = server.pid ? safeResources(server.pid) : undefined;
+  // After the count queries: their own connections close asynchronously on the server side.
+  const res = server.pid ? await steadyResources(server.pid).catch(() => undefined) : undefined;
   return {
     pipelines: (await server.pipelines()).length,
     objects: counts?.objects ?? null,
@@ -141,6 +143,7 @@ async function snapshot(server: ServerUnderTest): Promise<Snapshot> {
     udpSockets: res?.udpSockets ?? null,
     threads: res?.threads ?? null,
     rssMb: server.pid ? round(rssMb(server.pid), 1) : null,
+    fdKinds: res?.fdKinds ?? [],
   };
 }
 
@@ -321,6 +324,7 @@ async function main(): Promise<number> {
     fds: d(after!.fds, before!.fds),
     udpSockets: d(after!.udpSockets, before!.udpSockets),
     total: 0,
+    newFds: newFdKinds(before!.fdKinds, after!.fdKinds),
   };
   leaks.total = leaks.pipelines + leaks.objects + leaks.peerConnections + leaks.fds + leaks.udpSockets;
   const growth = before!.rssMb !== null && after!.rssMb !== null ? round(after!.rssMb - before!.rssMb, 1) : null;
@@ -360,6 +364,13 @@ async function main(): Promise<number> {
   return result.exitCode;
 }
 
+/** "3× /dev/null, 1× tcp" */
+function countKinds(kinds: readonly string[]): string {
+  const n = new Map<string, number>();
+  for (const k of kinds) n.set(k, (n.get(k) ?? 0) + 1);
+  return [...n].map(([k, c]) => `${c}× ${k}`).join(', ');
+}
+
 export function renderSoak(r: SoakResult, markdown = false): string {
   const md = { markdown };
   const v = (x: number | null) => (x === null ? '–' : String(x));
@@ -384,7 +395,8 @@ export function renderSoak(r: SoakResult, markdown = false): string {
       md,
     ),
     '',
-    `Leaks: ${r.leaks.total === 0 ? '0 (none)' : `${r.leaks.total} — LEAK`}.`,
+    `Leaks: ${r.leaks.total === 0 ? '0 (none)' : `${r.leaks.total} — LEAK`}.` +
+      (r.leaks.newFds.length ? ` Open now, not before: ${countKinds(r.leaks.newFds)}.` : ''),
     `RSS: ${v(r.rss.firstCycleMb)} MB after the first cycle, ${v(r.rss.beforeMb)} MB after ${r.options.warmupCycles} warm-up cycles (baseline), ` +
       `${v(r.rss.afterMb)} MB after ${r.cycles.done} cycles: growth ${v(r.rss.growthMb)} MB (target < ${r.rss.targetMb} MB: ` +
       `${r.rss.met === null ? 'n/a' : r.rss.met ? 'MET' : 'MISSED'}); trend ${v(r.rss.slopeMbPer100Cycles)} MB per 100 cycles; ` +

@@ -102,7 +102,7 @@ test('soak: 10 cycles with fuzzing — 0 leaks, a session works afterwards', { t
   assert.equal(s.cycles.released + s.cycles.abandoned + s.cycles.failed, 10);
   assert.equal(s.cycles.abandoned, 2);
   assert.equal(s.cycles.failed, 0, JSON.stringify(s.errors));
-  assert.deepEqual(s.leaks, { pipelines: 0, objects: 0, peerConnections: 0, fds: 0, udpSockets: 0, total: 0 });
+  assert.deepEqual(s.leaks, { pipelines: 0, objects: 0, peerConnections: 0, fds: 0, udpSockets: 0, total: 0, newFds: [] });
   assert.equal(s.fuzz.messages, 50);
   assert.equal(s.fuzz.replyMismatches, 0, JSON.stringify(s.errors));
   for (const k of ['firstCycleMb', 'beforeMb', 'afterMb', 'growthMb'] as const) finite(s.rss[k], `rss ${k}`);

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { startEngine, type EngineProcess } from '../engine/start.js';
 import { dropClient, kurentoClient, connectFakeCamera } from './helpers/kurento.js';
-import { engineCounts, processResources } from './helpers/engine-counts.js';
+import { engineCounts, processResources, steadyResources } from './helpers/engine-counts.js';
 import { FakeCameraPeer } from './helpers/fake-camera-peer.js';
 import { exitAfterTests } from './helpers/process-exit.js';
 import { waitFor } from './helpers/wait.js';
@@ -67,7 +67,7 @@ async function settled(baseline: { fds: number; udpSockets: number }) {
   // Sockets and threads of closed peer connections go away asynchronously in libwebrtc.
   await waitFor(() => processResources(engine.pid).udpSockets <= baseline.udpSockets, 10_000, 'UDP sockets closed').catch(() => undefined);
   await waitFor(() => processResources(engine.pid).fds <= baseline.fds, 10_000, 'fds closed').catch(() => undefined);
-  return { counts: await engineCounts(engine.uri), res: processResources(engine.pid) };
+  return { counts: await engineCounts(engine.uri), res: await steadyResources(engine.pid) };
 }
 
 test(`${SESSIONS} sessions: objects, fds and UDP sockets return to baseline`, async (t) => {

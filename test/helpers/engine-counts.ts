@@ -27,24 +27,71 @@ export async function engineCounts(uri: string): Promise<EngineCounts> {
   }
 }
 
-export function processResources(pid: number): { fds: number; udpSockets: number; threads: number } {
+export interface ProcessResources {
+  fds: number;
+  udpSockets: number;
+  threads: number;
+  /** What each open fd is: "tcp", "udp", "unix", "netlink", "raw" or "socket" for sockets, else the link target. */
+  fdKinds: string[];
+}
+
+export function processResources(pid: number): ProcessResources {
   const fdDir = `/proc/${pid}/fd`;
-  const socketInodes = new Set<string>();
-  let fds = 0;
+  const targets: string[] = [];
   for (const fd of readdirSync(fdDir)) {
-    fds++;
     try {
-      const m = /^socket:\[(\d+)\]$/.exec(readlinkSync(`${fdDir}/${fd}`));
-      if (m) socketInodes.add(m[1]!);
+      targets.push(readlinkSync(`${fdDir}/${fd}`));
     } catch {
       // fd closed while we looked
     }
   }
-  let udpSockets = 0;
-  for (const table of ['udp', 'udp6']) {
-    const lines = readFileSync(`/proc/${pid}/net/${table}`, 'utf8').trim().split('\n').slice(1);
-    for (const line of lines) if (socketInodes.has(line.trim().split(/\s+/)[9]!)) udpSockets++;
+  const socketTables = new Map<string, string>();
+  for (const table of ['tcp', 'tcp6', 'udp', 'udp6', 'unix', 'netlink', 'raw', 'raw6']) {
+    let lines: string[];
+    try {
+      lines = readFileSync(`/proc/${pid}/net/${table}`, 'utf8').trim().split('\n').slice(1);
+    } catch {
+      continue;
+    }
+    const inodeColumn = table === 'unix' ? 6 : 9;
+    for (const line of lines) {
+      const inode = line.trim().split(/\s+/)[inodeColumn];
+      if (inode) socketTables.set(inode, table.replace('6', ''));
+    }
   }
+  const fdKinds = targets.map((t) => {
+    const m = /^socket:\[(\d+)\]$/.exec(t);
+    return m ? socketTables.get(m[1]!) ?? 'socket' : t;
+  });
+  const udpSockets = fdKinds.filter((k) => k === 'udp').length;
   const threads = Number(/Threads:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
-  return { fds, udpSockets, threads };
+  return { fds: fdKinds.length, udpSockets, threads, fdKinds };
+}
+
+/**
+ * The process's resources, read several times over `ms`, keeping the reading with the fewest
+ * fds: a socket the reader itself just closed (a count query over WebSocket) closes on the
+ * server side a moment later, so a single reading can count it; a leaked fd is in every reading.
+ */
+export async function steadyResources(pid: number, ms = 500, samples = 6): Promise<ProcessResources> {
+  let best = processResources(pid);
+  for (let i = 1; i < samples; i++) {
+    await new Promise((r) => setTimeout(r, ms / (samples - 1)));
+    const r = processResources(pid);
+    if (r.fds < best.fds) best = r;
+  }
+  return best;
+}
+
+/** The fds open in `after` but not in `before`, by kind: e.g. ["tcp", "anon_inode:[eventfd]"]. */
+export function newFdKinds(before: readonly string[], after: readonly string[]): string[] {
+  const left = new Map<string, number>();
+  for (const k of before) left.set(k, (left.get(k) ?? 0) + 1);
+  const added: string[] = [];
+  for (const k of after) {
+    const n = left.get(k) ?? 0;
+    if (n > 0) left.set(k, n - 1);
+    else added.push(k);
+  }
+  return added;
 }
