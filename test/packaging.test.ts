@@ -175,7 +175,7 @@ describe('the packed app', () => {
     const cli = path.join(unpacked, 'dist/engine/cli.js');
     const worker = path.join(unpacked, 'dist/engine/face-detector-worker.js');
     const needs = [
-      [cli, ['@roamhq/wrtc', 'pngjs', 'ws', '../../package.json', 'kurento-client-core/src/core.kmd.json', 'kurento-client-elements/src/elements.kmd.json', 'kurento-client-filters/src/filters.kmd.json']],
+      [cli, ['@roamhq/wrtc', 'pngjs', 'jpeg-js', 'ws', '../../package.json', 'kurento-client-core/src/core.kmd.json', 'kurento-client-elements/src/elements.kmd.json', 'kurento-client-filters/src/filters.kmd.json']],
       [worker, ['@tensorflow/tfjs-core', '@tensorflow/tfjs-backend-wasm', '@vladmandic/face-api/package.json']],
     ] as const;
     for (const [from, specs] of needs) {

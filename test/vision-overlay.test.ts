@@ -11,9 +11,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { pathToFileURL } from 'node:url';
+import jpeg from 'jpeg-js';
 import { PNG } from 'pngjs';
 import { i420Size, type VideoFrame } from '../engine/media/frames.js';
-import { composite, loadOverlayImage, OverlayImage, type OverlayParams } from '../engine/vision/overlay.js';
+import { composite, loadOverlayImage, MAX_IMAGE_BYTES, OverlayImage, type OverlayParams } from '../engine/vision/overlay.js';
 
 const HAT = 40;
 /** The hole: HOLE_FROM ≤ x, y < HOLE_TO in hat pixels. */
@@ -134,6 +135,7 @@ describe('composite', () => {
 
 describe('loadOverlayImage', () => {
   const png = PNG.sync.write(Object.assign(new PNG({ width: HAT, height: HAT }), { data: Buffer.from(hatRgba()) }));
+  const jpg = jpeg.encode({ width: HAT, height: HAT, data: Buffer.from(hatRgba()) }, 95).data;
   let dir: string;
   let server: http.Server;
   let base: string;
@@ -144,6 +146,22 @@ describe('loadOverlayImage', () => {
       if (req.url === '/hat.png') res.writeHead(200, { 'content-type': 'image/png' }).end(png);
       else if (req.url === '/moved.png') res.writeHead(302, { location: '/hat.png' }).end();
       else if (req.url === '/slow.png') res.writeHead(200).write(png.subarray(0, 10)); // never ends
+      else if (req.url === '/hat.jpg') res.writeHead(200, { 'content-type': 'image/jpeg' }).end(jpg);
+      else if (req.url === '/huge.png') {
+        // A PNG signature, then more zeros than the limit, sent as fast as the client reads.
+        res.writeHead(200).write(png.subarray(0, 8));
+        const chunk = Buffer.alloc(1024 * 1024);
+        let sent = 0;
+        const more = () => {
+          while (sent <= MAX_IMAGE_BYTES && !res.destroyed) {
+            sent += chunk.length;
+            if (!res.write(chunk)) return void res.once('drain', more);
+          }
+          res.end();
+        };
+        res.on('error', () => undefined);
+        more();
+      }
       else res.writeHead(404).end();
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -175,6 +193,36 @@ describe('loadOverlayImage', () => {
   it('rejects an unreachable URL with a clear message', async () => {
     await assert.rejects(loadOverlayImage('http://127.0.0.1:1/x.png'),
       { message: /^Could not load overlay image http:\/\/127\.0\.0\.1:1\/x\.png: connect ECONNREFUSED/ });
+  });
+
+  it('loads a JPEG as KMS does (OpenCV gives 3 channels): its colours, drawn opaque', async () => {
+    const img = await loadOverlayImage(`${base}/hat.jpg`);
+    assert.equal(img.width, HAT);
+    assert.equal(img.height, HAT);
+    for (let i = 3; i < img.rgba.length; i += 4) assert.equal(img.rgba[i], 255, `alpha of pixel ${(i - 3) / 4}`);
+    const rgbAt = (x: number, y: number) => [...img.rgba.subarray((y * HAT + x) * 4, (y * HAT + x) * 4 + 3)];
+    const near = (got: number[], want: number[], what: string) =>
+      assert.ok(got.every((v, i) => Math.abs(v - want[i]!) <= 24), `${what}: RGB ${got}, expected about ${want}`);
+    near(rgbAt(5, 5), [255, 0, 0], 'top left');
+    near(rgbAt(34, 5), [0, 255, 0], 'top right');
+    near(rgbAt(5, 34), [0, 0, 255], 'bottom left');
+    near(rgbAt(34, 34), [255, 255, 0], 'bottom right');
+
+    // The PNG's transparent hole is opaque in the JPEG: the frame under it is covered.
+    const frame = greyFrame();
+    composite(frame, [{ x: 200, y: 200, width: 40, height: 40 }], img, { offsetXPercent: 0, offsetYPercent: 0, widthPercent: 1, heightPercent: 1 });
+    const y = yuvAt(frame, 200 + HOLE_FROM + 2, 200 + HOLE_FROM + 2)[0]!;
+    assert.ok(Math.abs(y - GREY[0]!) > 20, `the hole's pixels should be drawn (Y ${y}, grey is ${GREY[0]})`);
+  });
+
+  it('refuses an image declaring more than 25 megapixels, and a download over 32 MiB, before using the memory', async () => {
+    const tiny = PNG.sync.write(new PNG({ width: 1, height: 1 }));
+    tiny.writeUInt32BE(10_000, 16);
+    tiny.writeUInt32BE(10_000, 20);
+    const bomb = path.join(dir, 'bomb.png');
+    await writeFile(bomb, tiny);
+    await assert.rejects(loadOverlayImage(pathToFileURL(bomb).href), { message: /: the image is 10000×10000 pixels, more than the 25 megapixels accepted$/ });
+    await assert.rejects(loadOverlayImage(`${base}/huge.png`), { message: /: the download is larger than 32 MiB$/ });
   });
 
   it('rejects an HTTP error, a stalled download, a non-PNG and an unknown scheme', async () => {

@@ -1,19 +1,21 @@
 /**
- * The hat: loaded from a PNG URI, drawn onto I420 frames where KMS's FaceOverlayFilter draws it.
+ * The hat: loaded from a PNG or JPEG URI, drawn onto I420 frames where KMS's FaceOverlayFilter draws it.
  *
  * KMS (kms-filters, kmsimageoverlay.c) does, per face rect (x, y, w, h) in integers:
  *   x' = x + w·offsetXPercent, y' = y + h·offsetYPercent, w' = w·widthPercent, h' = h·heightPercent
  * each truncated to int (C double → int), skips every face if widthPercent or heightPercent is 0,
  * resizes the image to w'×h' with OpenCV's bilinear filter (straight, not premultiplied, alpha),
- * and blends it over the frame where it lies inside, with out = img·α + frame·(1 − α).
+ * and blends it over the frame where it lies inside, with out = img·α + frame·(1 − α). An image
+ * without alpha (JPEG, as OpenCV's imread gives 3 channels) is copied opaque, as KMS does.
  * KMS blends in BGR; here the same is done in I420: luma per pixel, each chroma sample with the
  * mean colour and alpha of the 2×2 pixels it covers. The resized image is kept, converted to
  * YUV + alpha, per size, so a frame costs only the blend.
  */
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import http from 'node:http';
 import https from 'node:https';
 import { fileURLToPath } from 'node:url';
+import jpeg from 'jpeg-js';
 import { PNG } from 'pngjs';
 import type { VideoFrame } from '../media/frames.js';
 import type { FaceBox } from './face-detector.js';
@@ -43,6 +45,10 @@ const SPRITE_CACHE_SIZE = 8;
 const MAX_SPRITE_PIXELS = 4096 * 2048;
 const DEFAULT_TIMEOUT_MS = 10_000;
 const MAX_REDIRECTS = 5;
+/** Downloads and files larger than this are refused (a hat is a few hundred KB at most). */
+export const MAX_IMAGE_BYTES = 32 * 1024 * 1024;
+/** Images with more pixels are refused before decoding (a small PNG can declare a huge size). */
+export const MAX_IMAGE_PIXELS = 25_000_000;
 
 export class OverlayImage {
   /** Least recently used first. */
@@ -69,28 +75,54 @@ export class OverlayImage {
 }
 
 /**
- * Loads a PNG from an http://, https:// or file:// URI. Rejects with "Could not load overlay
- * image <uri>: <reason>" (the reason as the OS or server gave it, e.g. "connect ECONNREFUSED
- * 127.0.0.1:1"); a download taking longer than timeoutMs fails too.
+ * Loads a PNG or JPEG from an http://, https:// or file:// URI. Rejects with "Could not load
+ * overlay image <uri>: <reason>" (the reason as the OS or server gave it, e.g. "connect
+ * ECONNREFUSED 127.0.0.1:1"); a download taking longer than timeoutMs fails too.
  */
 export async function loadOverlayImage(uri: string, timeoutMs = DEFAULT_TIMEOUT_MS): Promise<OverlayImage> {
-  let bytes: Buffer;
   try {
-    bytes = await readUri(uri, timeoutMs);
+    return decodeImage(await readUri(uri, timeoutMs));
   } catch (err) {
     throw new Error(`Could not load overlay image ${uri}: ${(err as Error).message}`);
   }
-  try {
-    const png = PNG.sync.read(bytes);
-    return new OverlayImage(png.width, png.height, new Uint8Array(png.data.buffer, png.data.byteOffset, png.data.length));
-  } catch (err) {
-    throw new Error(`Could not load overlay image ${uri}: not a readable PNG (${(err as Error).message})`);
+}
+
+const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+
+/** PNG (any colour type; RGBA out) or baseline/progressive JPEG (opaque). */
+export function decodeImage(bytes: Buffer): OverlayImage {
+  const tooLarge = (w: number, h: number) =>
+    new Error(`the image is ${w}×${h} pixels, more than the ${MAX_IMAGE_PIXELS / 1e6} megapixels accepted`);
+  if (bytes.subarray(0, 8).equals(PNG_SIGNATURE)) {
+    // IHDR is the first chunk: width and height at bytes 16 and 20.
+    if (bytes.length >= 24 && bytes.readUInt32BE(16) * bytes.readUInt32BE(20) > MAX_IMAGE_PIXELS) {
+      throw tooLarge(bytes.readUInt32BE(16), bytes.readUInt32BE(20));
+    }
+    try {
+      const png = PNG.sync.read(bytes);
+      return new OverlayImage(png.width, png.height, new Uint8Array(png.data.buffer, png.data.byteOffset, png.data.length));
+    } catch (err) {
+      throw new Error(`not a readable PNG (${(err as Error).message})`);
+    }
   }
+  if (bytes[0] === 0xff && bytes[1] === 0xd8 && bytes[2] === 0xff) {
+    try {
+      const img = jpeg.decode(bytes, { useTArray: true, formatAsRGBA: true, maxResolutionInMP: MAX_IMAGE_PIXELS / 1e6, maxMemoryUsageInMB: 512 });
+      return new OverlayImage(img.width, img.height, img.data);
+    } catch (err) {
+      throw new Error(`not a readable JPEG (${(err as Error).message})`);
+    }
+  }
+  throw new Error('not a readable PNG or JPEG (the file starts with neither signature)');
 }
 
 async function readUri(uri: string, timeoutMs: number): Promise<Buffer> {
   const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(uri)?.[1].toLowerCase();
-  if (scheme === 'file') return readFile(fileURLToPath(uri));
+  if (scheme === 'file') {
+    const file = fileURLToPath(uri);
+    if ((await stat(file)).size > MAX_IMAGE_BYTES) throw new Error(`the file is larger than ${MAX_IMAGE_BYTES / 1024 / 1024} MiB`);
+    return readFile(file);
+  }
   if (scheme !== 'http' && scheme !== 'https') throw new Error('only http://, https:// and file:// URIs are supported');
   const signal = AbortSignal.timeout(timeoutMs);
   try {
@@ -119,7 +151,15 @@ async function download(url: URL, signal: AbortSignal, redirectsLeft: number): P
     throw new Error(`HTTP ${status} ${res.statusMessage}`);
   }
   const chunks: Buffer[] = [];
-  for await (const chunk of res) chunks.push(chunk as Buffer);
+  let size = 0;
+  for await (const chunk of res) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_IMAGE_BYTES) {
+      res.destroy();
+      throw new Error(`the download is larger than ${MAX_IMAGE_BYTES / 1024 / 1024} MiB`);
+    }
+    chunks.push(chunk as Buffer);
+  }
   return Buffer.concat(chunks);
 }
 
