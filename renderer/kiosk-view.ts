@@ -19,7 +19,7 @@ function reasonText(code: string): string {
 }
 
 export class KioskRecoveryCard {
-  private readonly root = el('div', 'kiosk-recovery', 'kiosk-recovery');
+  private readonly root = el('div', 'cover-card kiosk-recovery', 'kiosk-recovery');
   private readonly title = el('h2', 'kiosk-recovery-title', 'kiosk-recovery-title');
   private readonly reason = el('p', 'kiosk-recovery-reason', 'kiosk-recovery-reason');
   private readonly next = el('p', 'kiosk-recovery-next', 'kiosk-recovery-next');
