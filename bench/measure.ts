@@ -62,6 +62,8 @@ export interface RunResult {
     /** CPU (cores) per engine thread name, largest first (top 10). */
     threads: Array<{ thread: string; cores: number }>;
     udpSockets: number | null;
+    /** Decoded frames the engine skipped per second (a newer one had arrived): it fell behind. */
+    staleFramesDroppedPerSecond: number | null;
   };
   detections: { perSecond: number | null; perSecondPerSession: number | null; msPerDetection: number | null };
   harness: { cpuCores: number; eventLoopDelayP99Ms: number | null; bottleneck: boolean };
@@ -208,6 +210,7 @@ export async function runSessions(
         rssMbPerSession: round((rss - idleRss) / n, 0),
         threads: threads.slice(0, 10).map((t) => ({ thread: t.thread, cores: round(t.cores, 2)! })),
         udpSockets: Number.isFinite(udp) ? udp : null,
+        staleFramesDroppedPerSecond: c0 && c1 && c1.staleFramesDropped !== undefined ? round((c1.staleFramesDropped - c0.staleFramesDropped) / elapsed) : null,
       },
       detections: {
         perSecond: round(detections / elapsed),
@@ -257,7 +260,7 @@ function emptyRun(pipeline: PipelineKind, sessions: number): RunResult {
     resolution: null,
     latencyMs: { p50: null, p95: null, n: 0 },
     latencyFrames: { p50: null, p95: null },
-    engine: { cpuCores: null, cpuCoresPerSession: null, rssMb: null, idleRssMb: null, rssMbPerSession: null, threads: [], udpSockets: null },
+    engine: { cpuCores: null, cpuCoresPerSession: null, rssMb: null, idleRssMb: null, rssMbPerSession: null, threads: [], udpSockets: null, staleFramesDroppedPerSecond: null },
     detections: { perSecond: null, perSecondPerSession: null, msPerDetection: null },
     harness: { cpuCores: 0, eventLoopDelayP99Ms: null, bottleneck: false },
     machine: { busyCores: 0, otherCores: null, saturated: false },

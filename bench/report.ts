@@ -25,13 +25,14 @@ export function renderBench(r: BenchResult, markdown = false): string {
     `${fmt(run.engine.rssMb, 0)} (${(run.engine.rssMbPerSession ?? 0) >= 0 ? '+' : ''}${fmt(run.engine.rssMbPerSession, 0)})`,
     run.pipeline === 'mirror' ? `${fmt(run.detections.perSecond)} (${fmt(run.detections.perSecondPerSession)})` : '–',
     run.pipeline === 'mirror' ? fmt(run.detections.msPerDetection, 0) : '–',
+    fmt(run.engine.staleFramesDroppedPerSecond),
     fmt(run.harness.cpuCores, 2),
     fmt(run.machine.otherCores, 2),
     [run.harness.bottleneck ? 'H' : '', run.machine.saturated ? 'S' : ''].join('') || '',
   ]);
   lines.push(
     renderTable(
-      ['pipeline', 'sessions', 'fps min/mean', 'received', 'latency ms p50/p95', 'frames p50/p95', 'engine cores (/session)', 'engine RSS MB (+/session)', 'det/s (/session)', 'ms/det', 'harness cores', 'other cores', 'flags'],
+      ['pipeline', 'sessions', 'fps min/mean', 'received', 'latency ms p50/p95', 'frames p50/p95', 'engine cores (/session)', 'engine RSS MB (+/session)', 'det/s (/session)', 'ms/det', 'stale frames skipped/s', 'harness cores', 'other cores', 'flags'],
       rows,
       md,
     ),

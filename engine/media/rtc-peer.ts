@@ -40,6 +40,7 @@
 import { EventEmitter } from 'node:events';
 import wrtc from '@roamhq/wrtc';
 import { KurentoError } from '../protocol/errors.js';
+import { FrameBurst } from './frame-burst.js';
 import { i420Size, type AudioFrame, type MediaKind, type VideoFrame } from './frames.js';
 
 // The slice of wrtc used here, typed locally: wrtc's own typings re-export the DOM lib's WebRTC
@@ -137,6 +138,9 @@ const STREAM_ID = 1;
 const COMPONENT_ID = 1;
 const KINDS: MediaKind[] = ['AUDIO', 'VIDEO'];
 
+/** Decoded frames of one dispatch burst passed on; older ones are stale (see FrameBurst). */
+const MAX_FRAMES_PER_BURST = 2;
+
 /** Negotiation progress: at most one SDP exchange per peer, as in KMS. */
 type Negotiation = 'none' | 'busy' | 'offerGenerated' | 'done';
 
@@ -147,6 +151,8 @@ export class RtcPeer extends EventEmitter<RtcPeerEvents> {
   private readonly audioSource = new nonstandard.RTCAudioSource();
   /** Peer connections created and not yet closed, in this process (for leak checks). */
   static openCount = 0;
+  /** Decoded frames not passed on because a newer one came in the same burst (this process). */
+  static staleFramesDropped = 0;
   private pc: PeerConnection | undefined;
   private sourceTracks: Track[] = [];
   private sinks: Sink[] = [];
@@ -458,10 +464,11 @@ export class RtcPeer extends EventEmitter<RtcPeerEvents> {
   private attachSink(track: Track): void {
     if (track.kind === 'video') {
       const sink = new nonstandard.RTCVideoSink(track);
+      const frames = new FrameBurst<VideoFrame>((f) => this.fire('video', f), MAX_FRAMES_PER_BURST, () => RtcPeer.staleFramesDropped++);
       sink.onframe = ({ frame }) => {
         if (this.closed) return;
         this.markIn('VIDEO');
-        this.fire('video', { width: frame.width, height: frame.height, data: frame.data });
+        frames.push({ width: frame.width, height: frame.height, data: frame.data });
       };
       this.sinks.push(sink);
     } else if (track.kind === 'audio') {

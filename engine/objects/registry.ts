@@ -48,6 +48,7 @@ export class ObjectRegistry implements ObjectHost {
         peerConnections: RtcPeer.openCount,
         detections: detectionService().stats.detections,
         detectionMsTotal: Math.round(detectionService().stats.totalMs),
+        staleFramesDropped: RtcPeer.staleFramesDropped,
       }),
     });
     this.objects.set(SERVER_MANAGER_ID, this.serverManager);

@@ -15,6 +15,8 @@ export interface EngineCounts {
   /** Face detections finished since the engine started, and the time they took in total. */
   detections: number;
   detectionMsTotal: number;
+  /** Decoded frames skipped because a newer one arrived before the engine got to them. */
+  staleFramesDropped: number;
 }
 
 export async function engineCounts(uri: string): Promise<EngineCounts> {
