@@ -14,6 +14,8 @@ export interface Connection {
   send(message: object): void;
   /** The session this socket last spoke for. */
   sessionId?: string;
+  /** Set by onClose: messages of this socket still being handled must not touch a session. */
+  closed?: boolean;
 }
 
 export interface DispatcherOptions {
@@ -68,6 +70,7 @@ export class Dispatcher {
       return;
     }
     for (const text of texts) {
+      if (conn.closed) return; // nobody to answer; see execute
       let message: unknown;
       try {
         message = JSON.parse(text);
@@ -106,6 +109,7 @@ export class Dispatcher {
 
   /** The socket closed: its sessions keep their objects for the grace period, then release them. */
   onClose(conn: Connection): void {
+    conn.closed = true;
     for (const session of this.sessions.values()) {
       if (session.connection !== conn) continue;
       session.connection = undefined;
@@ -131,6 +135,10 @@ export class Dispatcher {
 
   private async execute(conn: Connection, method: string, params: Json): Promise<Json> {
     if (method === 'ping') return { value: 'pong' };
+    // A message handled after its socket closed (later in a frame, or a transaction's next
+    // operation after an await) would bind the session to a dead socket and cancel its grace
+    // timer — or, once expired, start it anew — and whatever it created would never be released.
+    if (conn.closed) throw new Error('the client closed the connection');
     if (method === 'connect') return this.connect(conn, params);
 
     const session = this.sessionFor(conn, params.sessionId);
