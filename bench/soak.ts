@@ -17,7 +17,9 @@
  *
  * RSS: the baseline is taken after --warmup cycles (default 25; allocator pools and V8 heaps
  * grow to their working size first); the report also gives the least-squares trend of RSS
- * over the counted cycles (a leak shows as a slope) and the growth since the first cycle.
+ * over the counted cycles (a leak shows as a slope) and the growth since the first cycle. RSS
+ * swings ±10 MB between cycles (frame buffers in flight), so the target is judged on the median
+ * of the last tenth of the cycles minus the median of the first tenth; before → after is printed too.
  *
  * Exit code: 0 all good; 1 something leaked; 2 no leak but cycles failed or the session
  * afterwards did not work. The embedded engine runs with a 300 ms grace period (--grace-ms) so
@@ -71,8 +73,15 @@ export interface SoakResult {
     /** After all warm-up cycles: the baseline. */
     beforeMb: number | null;
     afterMb: number | null;
-    /** after − before. */
+    /** after − before: two single readings, each within RSS's swing between cycles (±10 MB). */
     growthMb: number | null;
+    /**
+     * Median RSS over the last tenth of the counted cycles minus the median over the first
+     * tenth (at least 3 samples each): growth with the swing averaged out. The target is judged on it.
+     */
+    growthMediansMb: number | null;
+    /** How many cycles each median covers. */
+    medianCycles: number | null;
     /** after − firstCycle (includes the warm-up to the working size). */
     growthSinceFirstCycleMb: number | null;
     /** Least-squares slope of RSS sampled after every counted cycle: a leak shows here. */
@@ -328,6 +337,13 @@ async function main(): Promise<number> {
   };
   leaks.total = leaks.pipelines + leaks.objects + leaks.peerConnections + leaks.fds + leaks.udpSockets;
   const growth = before!.rssMb !== null && after!.rssMb !== null ? round(after!.rssMb - before!.rssMb, 1) : null;
+  const k = Math.max(3, Math.floor(rssSamples.length / 10));
+  const medianOf = (xs: Array<[number, number]>) => {
+    const v = xs.map(([, y]) => y).sort((a, b) => a - b);
+    return v.length % 2 ? v[(v.length - 1) / 2]! : (v[v.length / 2 - 1]! + v[v.length / 2]!) / 2;
+  };
+  const growthMedians = rssSamples.length >= 2 * k ? round(medianOf(rssSamples.slice(-k)) - medianOf(rssSamples.slice(0, k)), 1) : null;
+  const judged = growthMedians ?? growth;
   const failedOtherwise = errors.size > 0 || !afterwards.works;
   const result: SoakResult = {
     tool: 'magic-mirror-soak',
@@ -347,10 +363,12 @@ async function main(): Promise<number> {
       beforeMb: before!.rssMb,
       afterMb: after!.rssMb,
       growthMb: growth,
+      growthMediansMb: growthMedians,
+      medianCycles: growthMedians === null ? null : k,
       growthSinceFirstCycleMb: firstRss !== null && after!.rssMb !== null ? round(after!.rssMb - firstRss, 1) : null,
       slopeMbPer100Cycles: rssSamples.length >= 10 ? round(slope(rssSamples) * 100, 1) : null,
       targetMb: RSS_GROWTH_TARGET_MB,
-      met: growth === null ? null : growth < RSS_GROWTH_TARGET_MB,
+      met: judged === null ? null : judged < RSS_GROWTH_TARGET_MB,
     },
     engineCpuSeconds: engineCpu,
     afterwards,
@@ -398,8 +416,10 @@ export function renderSoak(r: SoakResult, markdown = false): string {
     `Leaks: ${r.leaks.total === 0 ? '0 (none)' : `${r.leaks.total} — LEAK`}.` +
       (r.leaks.newFds.length ? ` Open now, not before: ${countKinds(r.leaks.newFds)}.` : ''),
     `RSS: ${v(r.rss.firstCycleMb)} MB after the first cycle, ${v(r.rss.beforeMb)} MB after ${r.options.warmupCycles} warm-up cycles (baseline), ` +
-      `${v(r.rss.afterMb)} MB after ${r.cycles.done} cycles: growth ${v(r.rss.growthMb)} MB (target < ${r.rss.targetMb} MB: ` +
-      `${r.rss.met === null ? 'n/a' : r.rss.met ? 'MET' : 'MISSED'}); trend ${v(r.rss.slopeMbPer100Cycles)} MB per 100 cycles; ` +
+      `${v(r.rss.afterMb)} MB after ${r.cycles.done} cycles: growth ${v(r.rss.growthMb)} MB; ` +
+      (r.rss.growthMediansMb === null ? '' : `median of the last ${r.rss.medianCycles} cycles vs the first ${r.rss.medianCycles}: ${r.rss.growthMediansMb} MB; `) +
+      `target < ${r.rss.targetMb} MB ${r.rss.growthMediansMb === null ? '(before → after)' : '(medians)'}: ` +
+      `${r.rss.met === null ? 'n/a' : r.rss.met ? 'MET' : 'MISSED'}; trend ${v(r.rss.slopeMbPer100Cycles)} MB per 100 cycles; ` +
       `${v(r.rss.growthSinceFirstCycleMb)} MB since the first cycle.`,
     `Errors: ${r.errors.length === 0 ? 'none' : r.errors.map((e) => `${e.count}× ${e.message}`).join('; ')}`,
     `Normal session afterwards: ${r.afterwards.works ? 'works' : 'FAILED'} (hat after ${v(r.afterwards.hatMs)} ms, ${v(r.afterwards.fps)} fps, latency p50 ${v(r.afterwards.latencyP50Ms)} ms)${r.afterwards.error ? ` — ${r.afterwards.error}` : ''}`,

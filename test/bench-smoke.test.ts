@@ -105,7 +105,7 @@ test('soak: 10 cycles with fuzzing — 0 leaks, a session works afterwards', { t
   assert.deepEqual(s.leaks, { pipelines: 0, objects: 0, peerConnections: 0, fds: 0, udpSockets: 0, total: 0, newFds: [] });
   assert.equal(s.fuzz.messages, 50);
   assert.equal(s.fuzz.replyMismatches, 0, JSON.stringify(s.errors));
-  for (const k of ['firstCycleMb', 'beforeMb', 'afterMb', 'growthMb'] as const) finite(s.rss[k], `rss ${k}`);
+  for (const k of ['firstCycleMb', 'beforeMb', 'afterMb', 'growthMb', 'growthMediansMb'] as const) finite(s.rss[k], `rss ${k}`);
   for (const k of ['fds', 'udpSockets', 'rssMb'] as const) (finite(s.before[k], `before ${k}`), finite(s.after[k], `after ${k}`));
   finite(s.afterwards.hatMs, 'hat after the soak');
   finite(s.afterwards.fps, 'fps after the soak');
