@@ -37,7 +37,7 @@ import { measureStarts, runSessions } from './measure.js';
 import { cpuSeconds, rssMb } from './proc.js';
 import { machineInfo, openServer, type ServerUnderTest } from './server.js';
 import { openSession, type PipelineKind } from './session.js';
-import { round } from './stats.js';
+import { percentile, round } from './stats.js';
 import { renderTable } from './table.js';
 
 export const RSS_GROWTH_TARGET_MB = 20;
@@ -338,10 +338,7 @@ async function main(): Promise<number> {
   leaks.total = leaks.pipelines + leaks.objects + leaks.peerConnections + leaks.fds + leaks.udpSockets;
   const growth = before!.rssMb !== null && after!.rssMb !== null ? round(after!.rssMb - before!.rssMb, 1) : null;
   const k = Math.max(3, Math.floor(rssSamples.length / 10));
-  const medianOf = (xs: Array<[number, number]>) => {
-    const v = xs.map(([, y]) => y).sort((a, b) => a - b);
-    return v.length % 2 ? v[(v.length - 1) / 2]! : (v[v.length / 2 - 1]! + v[v.length / 2]!) / 2;
-  };
+  const medianOf = (xs: Array<[number, number]>) => percentile(xs.map(([, y]) => y), 50);
   const growthMedians = rssSamples.length >= 2 * k ? round(medianOf(rssSamples.slice(-k)) - medianOf(rssSamples.slice(0, k)), 1) : null;
   const judged = growthMedians ?? growth;
   const failedOtherwise = errors.size > 0 || !afterwards.works;

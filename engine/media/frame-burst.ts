@@ -8,13 +8,12 @@
  */
 export class FrameBurst<T> {
   #pending: T[] = [];
-  /** Frames dropped because newer ones arrived in the same burst. */
-  dropped = 0;
 
+  /** onDrop is called for each frame dropped because newer ones arrived in the same burst. */
   constructor(
     private readonly deliver: (frame: T) => void,
-    private readonly keep = 2,
-    private readonly onDrop: () => void = () => undefined,
+    private readonly keep: number,
+    private readonly onDrop: () => void,
   ) {
     if (!(keep >= 1)) throw new RangeError(`keep must be at least 1, got ${keep}`);
   }
@@ -23,7 +22,6 @@ export class FrameBurst<T> {
     if (this.#pending.length === 0) setImmediate(() => this.#flush());
     else if (this.#pending.length === this.keep) {
       this.#pending.shift();
-      this.dropped++;
       this.onDrop();
     }
     this.#pending.push(frame);
