@@ -115,6 +115,18 @@ async function waitForLive(page: Page): Promise<void> {
   await page.locator('#status-text', { hasText: TEXT.status.live }).waitFor({ timeout: 20_000 });
 }
 
+/** A mirror started and live, with a way to push server messages to its page. */
+async function liveMirrorWithPush(): Promise<{ m: MirrorPage; page: Page; send: (msg: ServerMessage) => void }> {
+  let send!: (msg: ServerMessage) => void;
+  server.script = echoing((reply) => void (send = reply));
+  const m = await openMirror();
+  const { page } = m;
+  await page.locator('#status-text', { hasText: TEXT.status.ready }).waitFor();
+  await startStop(page).click();
+  await waitForLive(page);
+  return { m, page, send };
+}
+
 test('idle page: every text in place, ready to start, strict CSP holds', async () => {
   server.script = echoing();
   const m = await openMirror();
@@ -286,13 +298,7 @@ for (const [error, problem] of [
 
 for (const problem of ['ice-failed', 'no-media', 'hat-failed', 'no-face', 'kms-lost'] as const satisfies readonly MirrorProblem[]) {
   test(`status problem ${problem} shows "${PROBLEMS[problem].title}" until cleared`, async () => {
-    let send!: (m: ServerMessage) => void;
-    server.script = echoing((reply) => void (send = reply));
-    const m = await openMirror();
-    const { page } = m;
-    await page.locator('#status-text', { hasText: TEXT.status.ready }).waitFor();
-    await startStop(page).click();
-    await waitForLive(page);
+    const { m, page, send } = await liveMirrorWithPush();
 
     send({ id: 'status', status: { kind: 'problem', problem, message: 'from the server' } });
     await expectProblem(page, problem);
@@ -325,13 +331,7 @@ test('no video arriving over a working connection is noticed by the page itself'
 });
 
 test('the server stopping the session returns to Start with its reason', async () => {
-  let send!: (m: ServerMessage) => void;
-  server.script = echoing((reply) => void (send = reply));
-  const m = await openMirror();
-  const { page } = m;
-  await page.locator('#status-text', { hasText: TEXT.status.ready }).waitFor();
-  await startStop(page).click();
-  await waitForLive(page);
+  const { m, page, send } = await liveMirrorWithPush();
   send({ id: 'status', status: { kind: 'stopped', reason: 'the app is closing' } });
   await waitForState(page, 'idle');
   assert.equal(await page.locator('#status-text').textContent(), TEXT.status.stoppedByServer('the app is closing'));
