@@ -2,7 +2,8 @@
  * `npm run build:electron`: bundles the desktop app's Node-side code (the page itself is built
  * by Vite into dist/renderer/):
  *
- *   dist/electron/main.js      the main process (ESM; Electron 45 runs ESM main scripts)
+ *   dist/electron/main.js      the main process (ESM; Electron runs ESM main scripts since 28, we pin 40:
+ *                              Chromium 144, Node 24, so the chrome140/node22 targets below hold)
  *   dist/electron/preload.cjs  the preload (CommonJS: a sandboxed preload cannot be ESM; all its
  *                              code inlined, since a sandboxed preload can only require 'electron')
  *   dist/engine/cli.js         the built-in media engine, run by a plain Node (not Electron)
