@@ -66,6 +66,8 @@ export type MirrorProblem =
 /** What the session knows about itself, pushed as it changes. */
 export type MirrorStatus =
   | { kind: 'ice'; state: string }
+  /** Start waits for the media server: the built-in engine still starting, or a connection being opened. */
+  | { kind: 'waiting'; for: 'engine' | 'media-server' }
   /** Camera video is (not) reaching the media server. */
   | { kind: 'media-in'; flowing: boolean }
   /** Hatted video is (not) leaving the media server for the page. */

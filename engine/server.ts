@@ -6,6 +6,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { Dispatcher, type Connection } from './protocol/dispatcher.js';
+import { detectionService } from './vision/detection-service.js';
 
 export const ENGINE_DEFAULTS = {
   host: '127.0.0.1',
@@ -59,6 +60,8 @@ export async function serveEngine(options: EngineOptions = {}): Promise<RunningE
     server.once('error', reject);
     server.listen(opts.port, opts.host, () => resolve());
   });
+  // The first session should not wait for the detector's model (a FaceOverlayFilter would start it otherwise).
+  detectionService().warmUp();
   const { port } = server.address() as AddressInfo;
   const host = opts.host.includes(':') ? `[${opts.host}]` : opts.host;
   const uri = `ws://${host}:${port}${opts.path}`;

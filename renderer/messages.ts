@@ -191,6 +191,8 @@ export const TEXT = {
     ready: 'Ready',
     startingCamera: 'Starting the camera…',
     negotiating: 'Setting up the mirror…',
+    startingEngine: 'Starting the media engine…',
+    connectingMediaServer: 'Connecting to the media server…',
     waitingForVideo: 'Waiting for the first picture…',
     live: 'Mirror is live',
     unstable: 'Connection is unstable…',

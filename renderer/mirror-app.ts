@@ -10,6 +10,7 @@ import { PROBLEMS, TEXT, type ProblemText } from './messages.js';
 import { MirrorSession, type SessionEvents } from './mirror-session.js';
 import { saveSnapshot } from './snapshot.js';
 import { StatsOverlay } from './stats-overlay.js';
+import { markStart, markStep } from './timing.js';
 import type { ConnectTransport, MirrorTransport } from './transport/transport.js';
 import type { MirrorView, ShownProblem, ViewModel } from './view.js';
 
@@ -67,6 +68,7 @@ export class MirrorApp {
   async start(): Promise<void> {
     if (this.model.state !== 'idle') return;
     const attempt = ++this.attempt;
+    markStart();
     this.problems.clear();
     this.update({ state: 'starting', live: false, status: { text: TEXT.status.connecting, tone: 'busy' } });
 
@@ -89,6 +91,7 @@ export class MirrorApp {
       return this.emit({ kind: 'stopped', problem });
     }
     if (attempt !== this.attempt) return camera.getTracks().forEach((t) => t.stop());
+    markStep('camera');
     void this.picker.refresh(); // names are visible now that the camera is allowed
 
     this.update({ status: { text: TEXT.status.negotiating, tone: 'busy' } });
@@ -162,6 +165,9 @@ export class MirrorApp {
 
   private sessionEvents(): SessionEvents {
     return {
+      waiting: (what) => {
+        if (this.model.state === 'starting') this.update({ status: { text: what === 'engine' ? TEXT.status.startingEngine : TEXT.status.connectingMediaServer, tone: 'busy' } });
+      },
       answered: () => this.update({ state: 'running', status: { text: TEXT.status.waitingForVideo, tone: 'busy' } }),
       firstFrame: () => {
         this.update({ live: true, status: { text: TEXT.status.live, tone: 'live' } });

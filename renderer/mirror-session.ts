@@ -9,9 +9,12 @@
 import kurentoUtils from 'kurento-utils';
 import type { IceCandidateJson, ServerMessage } from '../common/mirror-protocol.js';
 import type { Problem } from './messages.js';
+import { markStep } from './timing.js';
 import type { MirrorTransport } from './transport/transport.js';
 
 export interface SessionEvents {
+  /** The server waits for its media server (the built-in engine starting, or a connection opening). */
+  waiting(what: 'engine' | 'media-server'): void;
   /** The server's answer is applied: the tutorial's I_CAN_STOP. */
   answered(): void;
   /** The mirror <video> shows its first frame. */
@@ -72,7 +75,9 @@ export class MirrorSession {
         if (error) return session.fail(error);
         this.generateOffer((offerError, sdpOffer) => {
           if (offerError) return session.fail(offerError);
-          if (!session.disposed) transport.send({ id: 'start', sdpOffer, statusEvents: true });
+          if (session.disposed) return;
+          transport.send({ id: 'start', sdpOffer, statusEvents: true });
+          markStep('offer');
         });
       },
     );
@@ -91,7 +96,10 @@ export class MirrorSession {
       const state = pc.iceConnectionState;
       events.iceState(state);
       if (state === 'failed') events.problem('ice-failed');
-      else if (state === 'connected' || state === 'completed') events.problemCleared('ice-failed');
+      else if (state === 'connected' || state === 'completed') {
+        markStep('ice');
+        events.problemCleared('ice-failed');
+      }
     });
   }
 
@@ -126,6 +134,7 @@ export class MirrorSession {
         clearTimeout(this.answerTimer);
         this.peer.processAnswer(message.sdpAnswer, (error) => {
           if (error) return this.fail(error);
+          markStep('answer');
           this.showRemoteTracks();
           events.answered();
           this.watchMedia();
@@ -144,6 +153,8 @@ export class MirrorSession {
         if (status.kind === 'problem') events.problem(status.problem, status.message);
         else if (status.kind === 'problem-cleared') events.problemCleared(status.problem);
         else if (status.kind === 'stopped') this.end({ stoppedReason: status.reason });
+        else if (status.kind === 'media-in' && status.flowing) markStep('serverMedia');
+        else if (status.kind === 'waiting') events.waiting(status.for);
         // 'ice' repeats what the local peer connection reports; 'media-in'/'media-out' not
         // flowing come as 'no-media' problems too.
         break;
@@ -169,8 +180,10 @@ export class MirrorSession {
    */
   private watchMedia(): void {
     const { mirrorVideo, events } = this.options;
-    mirrorVideo.requestVideoFrameCallback(() => {
-      if (!this.disposed) events.firstFrame();
+    mirrorVideo.requestVideoFrameCallback((_now, frame) => {
+      if (this.disposed) return;
+      markStep('firstFrame', frame.expectedDisplayTime);
+      events.firstFrame();
     });
     let frames = 0;
     let lastChange = performance.now();

@@ -8,8 +8,8 @@
  * detections and none starves. A filter gets at most `maxPerSecond` detections: more would
  * only move the hat by sub-pixel amounts while taking CPU from the video.
  */
-import type { VideoFrame } from '../media/frames.js';
-import { FaceDetector, type FaceBox } from './face-detector.js';
+import { i420Size, type VideoFrame } from '../media/frames.js';
+import { DETECT_MAX_WIDTH, FaceDetector, type FaceBox } from './face-detector.js';
 
 export interface DetectionClient {
   /** Called with each finished detection for a frame this client offered. */
@@ -25,6 +25,8 @@ interface Entry {
 
 export const DEFAULT_MAX_DETECTIONS_PER_SECOND = 15;
 const RETRY_AFTER_FAILURE_MS = 5000;
+/** Inferences run by warmUp (the first two are the slow ones). */
+const WARM_UP_INFERENCES = 2;
 
 export class DetectionService {
   private detector?: Promise<FaceDetector>;
@@ -38,9 +40,27 @@ export class DetectionService {
 
   constructor(private readonly maxPerSecond = DEFAULT_MAX_DETECTIONS_PER_SECOND) {}
 
-  /** Starts the worker and loads the model ahead of the first frame (Start → first hat is faster). */
+  /**
+   * Starts the worker, loads the model and runs detections on a blank frame, ahead of the first
+   * real frame: a tfjs-wasm model's first inferences also compile and allocate (measured on 2
+   * busy cores: model 1.4 s, 1st inference 0.8 s, 2nd 0.4 s, then ~0.07 s), which would
+   * otherwise delay the first session's first hats. Real frames offered meanwhile wait.
+   */
   warmUp(): void {
-    void this.ensureDetector().catch(() => undefined);
+    if (this.detector || this.closed) return;
+    this.inFlight = true;
+    const blank: VideoFrame = { width: DETECT_MAX_WIDTH, height: (DETECT_MAX_WIDTH * 3) / 4, data: new Uint8Array(i420Size(DETECT_MAX_WIDTH, (DETECT_MAX_WIDTH * 3) / 4)).fill(128) };
+    void this.ensureDetector()
+      .then(async (detector) => {
+        for (let i = 0; i < WARM_UP_INFERENCES; i++) await detector.detect(blank);
+      })
+      .catch(() => {
+        this.detector = undefined; // the first real frame tries again and reports the failure
+      })
+      .finally(() => {
+        this.inFlight = false;
+        this.pump();
+      });
   }
 
   /** Offers a client's newest frame; the previous one it offered, if not yet taken, is dropped. */

@@ -133,6 +133,7 @@ export class MirrorService {
     const [hatUri, iceServers] = await Promise.all([this.#hatUri(s.hat, s.kmsUri), this.#iceServers(s)]);
     return new MirrorSession({
       connect: () => this.#kms.get(s.kmsUri),
+      mediaServer: s.kmsUri === BUILTIN_KMS ? 'engine' : 'media-server',
       hatUri,
       placement: s.overlay,
       iceServers,

@@ -109,7 +109,7 @@ export async function startWebMode(options: WebModeOptions = {}): Promise<WebMod
     wss.handleUpgrade(req, socket, head, (ws) => {
       const done = serveMirrorSocket(
         ws,
-        (send) => new MirrorSession({ connect: () => registry.get(wsUri), hatUri, send, timings: options.sessionTimings, log }),
+        (send) => new MirrorSession({ connect: () => registry.get(wsUri), mediaServer: wsUri === BUILTIN_KMS ? 'engine' : 'media-server', hatUri, send, timings: options.sessionTimings, log }),
         { pingIntervalMs: WEB_DEFAULTS.pingIntervalMs, log },
       );
       served.add(done);
@@ -129,6 +129,9 @@ export async function startWebMode(options: WebModeOptions = {}): Promise<WebMod
   }
   page.port = String((server.address() as AddressInfo).port);
   origins = new SiteOrigins(page);
+  // Ready before the first Start: the built-in engine starts (and warms its face detector) now,
+  // in the background; another media server is connected now, so a bad one shows in the log at once.
+  registry.get(wsUri).catch((err: Error) => log(`the media server is not ready: ${err.message}`));
 
   return {
     url: page.href,
