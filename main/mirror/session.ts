@@ -26,6 +26,8 @@ export interface MirrorSessionOptions {
   /** Delivers a message to the page. */
   send: (message: ServerMessage) => void;
   placement?: HatPlacement;
+  /** What connect() reaches: the built-in engine or another media server (only for the page's "waiting" text). */
+  mediaServer?: 'engine' | 'media-server';
   /** STUN/TURN for the media server's WebRtcEndpoint (Kurento takes IP addresses, not host names). */
   iceServers?: EndpointIceServers;
   timings?: Partial<SessionTimings>;
@@ -148,7 +150,10 @@ export class MirrorSession {
   }
 
   async #build(run: Run, sdpOffer: string): Promise<void> {
-    const kms = await this.#o.connect();
+    const connecting = this.#o.connect();
+    // Not connected within a tick (the engine is still starting, or a server is far away): say so.
+    if (!(await settlesWithin(connecting, 0))) this.#sendStatus(run, { kind: 'waiting', for: this.#o.mediaServer ?? 'media-server' });
+    const kms = await connecting;
     run.checkAlive();
     run.kms = kms;
     this.#watchConnection(run, kms);
@@ -156,35 +161,37 @@ export class MirrorSession {
     const { pipeline } = await kms.createPipeline();
     run.pipeline = pipeline;
     run.checkAlive();
-    const { element: endpoint } = await kms.createElement(pipeline, 'WebRtcEndpoint');
-    run.checkAlive();
-    const ice = this.#o.iceServers ?? {};
-    if (ice.stunServerAddress !== undefined) await kms.call<void>('setStunServerAddress', (done) => endpoint.setStunServerAddress(ice.stunServerAddress!, done));
-    if (ice.stunServerPort !== undefined) await kms.call<void>('setStunServerPort', (done) => endpoint.setStunServerPort(ice.stunServerPort!, done));
-    if (ice.turnUrl !== undefined) await kms.call<void>('setTurnUrl', (done) => endpoint.setTurnUrl(ice.turnUrl!, done));
-    run.checkAlive();
-    const { element: filter } = await kms.createElement(pipeline, 'FaceOverlayFilter');
+    // Requests that do not depend on each other go out together (each in its own frame: see
+    // kms-connection), so a Start costs three round trips to the media server before the answer,
+    // not seven. Every step settles before a failure is thrown, so ending the run releases the
+    // pipeline only once nothing is in flight.
+    const [{ element: endpoint }, { element: filter }] = await allSettledOrThrow([
+      kms.createElement(pipeline, 'WebRtcEndpoint'),
+      kms.createElement(pipeline, 'FaceOverlayFilter'),
+    ]);
     run.checkAlive();
     // Subscribed before setOverlayedImage: the engine reports a hat it cannot load right after answering it.
     this.#listen(run, kms, endpoint, filter);
-
-    const p = this.#placement;
-    await kms.call<void>('setOverlayedImage', (done) =>
-      filter.setOverlayedImage(this.#o.hatUri, p.offsetXPercent, p.offsetYPercent, p.widthPercent, p.heightPercent, done));
-    run.checkAlive();
-    await kms.call<void>('connect WebRtcEndpoint → FaceOverlayFilter', (done) => endpoint.connect(filter, done));
-    run.checkAlive();
-    await kms.call<void>('connect FaceOverlayFilter → WebRtcEndpoint', (done) => filter.connect(endpoint, done));
-    run.checkAlive();
-
     endpoint.on('IceCandidateFound', (e: { candidate: kurento.IceCandidate }) => this.#sendCandidate(run, e.candidate));
 
-    let sdpAnswer: string;
-    try {
-      sdpAnswer = await kms.call<string>('processOffer', (done) => endpoint.processOffer(sdpOffer, done));
-    } catch (err) {
-      throw err instanceof KmsAnswerError ? new MirrorError('bad-offer', PROBLEM_TEXT.badOffer(err.detail), { cause: err }) : err;
-    }
+    // STUN/TURN first (one more round trip, only when set): an endpoint reads them as it starts negotiating.
+    const ice = this.#o.iceServers ?? {};
+    await allSettledOrThrow([
+      ice.stunServerAddress !== undefined && kms.call<void>('setStunServerAddress', (done) => endpoint.setStunServerAddress(ice.stunServerAddress!, done)),
+      ice.stunServerPort !== undefined && kms.call<void>('setStunServerPort', (done) => endpoint.setStunServerPort(ice.stunServerPort!, done)),
+      ice.turnUrl !== undefined && kms.call<void>('setTurnUrl', (done) => endpoint.setTurnUrl(ice.turnUrl!, done)),
+    ]);
+    run.checkAlive();
+    const p = this.#placement;
+    const [sdpAnswer] = await allSettledOrThrow([
+      kms.call<string>('processOffer', (done) => endpoint.processOffer(sdpOffer, done)).catch((err: unknown) => {
+        throw err instanceof KmsAnswerError ? new MirrorError('bad-offer', PROBLEM_TEXT.badOffer(err.detail), { cause: err }) : err;
+      }),
+      kms.call<void>('setOverlayedImage', (done) =>
+        filter.setOverlayedImage(this.#o.hatUri, p.offsetXPercent, p.offsetYPercent, p.widthPercent, p.heightPercent, done)),
+      kms.call<void>('connect WebRtcEndpoint → FaceOverlayFilter', (done) => endpoint.connect(filter, done)),
+      kms.call<void>('connect FaceOverlayFilter → WebRtcEndpoint', (done) => filter.connect(endpoint, done)),
+    ]);
     run.checkAlive();
 
     // From now on candidates go straight to the endpoint, and the queued ones are applied in
@@ -263,4 +270,23 @@ export class MirrorSession {
   #sendStatus(run: Run, status: MirrorStatus, final = false): void {
     if (run.statusEvents && (final || !run.over) && !this.#closed) this.#o.send({ id: 'status', status });
   }
+}
+
+/** Whether `p` settles (either way) within `ms` (0: by the next macrotask). Never rejects. */
+function settlesWithin(p: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    p.then(() => true, () => true),
+    new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), ms))),
+  ]).finally(() => clearTimeout(timer));
+}
+
+type Settled<T extends readonly unknown[]> = { -readonly [K in keyof T]: Awaited<T[K]> };
+
+/** Like Promise.all, but waits for every promise to settle before rejecting with the first failure. */
+async function allSettledOrThrow<T extends readonly unknown[]>(promises: T): Promise<Settled<T>> {
+  const results = await Promise.allSettled(promises);
+  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) throw failed.reason;
+  return results.map((r) => (r as PromiseFulfilledResult<unknown>).value) as Settled<T>;
 }
