@@ -1,6 +1,6 @@
 /**
- * `npm run bench -- [--kms ws://host:8888/kurento [--kms-pid PID]] [--seconds 10] [--warmup 2]
- *   [--sessions 1,2,4,8] [--starts 20] [--width 640 --height 480 --fps 30] [--no-loopback]
+ * `npm run bench -- [--client wrtc|chromium|all] [--kms ws://host:8888/kurento [--kms-pid PID]]
+ *   [--seconds 10] [--warmup 2] [--sessions 1,2,4,8] [--starts 20] [--width 640 --height 480 --fps 30] [--no-loopback]
  *   [--hat-url http://…/hat.png] [--json out.json] [--markdown] [--cpu-prof DIR] [--engine-arg FLAG]…
  *   [--quiet]`
  *
@@ -9,6 +9,10 @@
  * plain endpoint loopback, so the filter's cost is a ratio), Start → first hat frame, server
  * CPU/RSS from /proc, detections from ServerManager.getMetadata, and the harness's own CPU —
  * it shares the machine with the server. Prints tables; --json writes everything.
+ *
+ * Clients: `wrtc` is a Node fake camera (bench/measure.ts); `chromium` is the real page in headless
+ * Chromium through web mode (bench/browser.ts). Both run by default; without --sessions/--starts
+ * wrtc runs 1,2,4,8 sessions and 20 Starts, Chromium 1,2,4 and 10 (+ the cold one).
  *
  * --kms: the server must reach the hat URL (by default served on 127.0.0.1 by this process,
  * fine for a KMS on the same host network; otherwise give --hat-url). Without --kms-pid no
@@ -19,6 +23,7 @@
  */
 import { writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
+import { measureBrowser, type BrowserResult } from './browser.js';
 import { measureStarts, runSessions, type Camera, type RunResult, type StartsResult } from './measure.js';
 import { machineInfo, openServer } from './server.js';
 import { renderBench } from './report.js';
@@ -43,15 +48,23 @@ export interface BenchResult {
   machine: ReturnType<typeof machineInfo>;
   server: { kind: 'embedded' | 'external'; uri: string; pid: number | null };
   camera: Camera;
-  options: { seconds: number; warmupSeconds: number; sessions: number[]; starts: number; loopback: boolean };
+  options: { seconds: number; warmupSeconds: number; sessions: number[]; starts: number; loopback: boolean; repeat: number; clients: Client[]; browserSessions: number[]; browserStarts: number };
   runs: RunResult[];
   latencyVsLoopback: LatencyComparison[];
   starts: StartsResult | null;
+  /** The real page in headless Chromium (--client chromium, and in the default run). */
+  browser: BrowserResult | null;
   targets: TargetResult[];
   durationSeconds: number;
 }
 
-const USAGE = 'usage: npm run bench -- [--kms ws://…] [--kms-pid N] [--seconds N] [--warmup N] [--sessions 1,2,4,8] [--starts N] [--width W --height H --fps F] [--no-loopback] [--hat-url URL] [--json FILE] [--markdown] [--cpu-prof DIR] [--engine-arg FLAG]… [--quiet]';
+export type Client = 'wrtc' | 'chromium';
+const CLIENTS: Client[] = ['wrtc', 'chromium'];
+/** Per client when --sessions / --starts are not given (a browser session costs the harness more). */
+const DEFAULT_SESSIONS: Record<Client, string> = { wrtc: '1,2,4,8', chromium: '1,2,4' };
+const DEFAULT_STARTS: Record<Client, string> = { wrtc: '20', chromium: '10' };
+
+const USAGE = 'usage: npm run bench -- [--client wrtc|chromium|all] [--kms ws://…] [--kms-pid N] [--seconds N] [--warmup N] [--sessions 1,2,4,8] [--starts N] [--width W --height H --fps F] [--no-loopback] [--repeat N] [--hat-url URL] [--json FILE] [--markdown] [--cpu-prof DIR] [--engine-arg FLAG]… [--quiet]';
 
 function parse() {
   const { values } = parseArgs({
@@ -61,12 +74,14 @@ function parse() {
       'hat-url': { type: 'string' },
       seconds: { type: 'string', default: '10' },
       warmup: { type: 'string', default: '2' },
-      sessions: { type: 'string', default: '1,2,4,8' },
-      starts: { type: 'string', default: '20' },
+      client: { type: 'string', default: 'all' },
+      sessions: { type: 'string' },
+      starts: { type: 'string' },
       width: { type: 'string', default: '640' },
       height: { type: 'string', default: '480' },
       fps: { type: 'string', default: '30' },
       'no-loopback': { type: 'boolean', default: false },
+      repeat: { type: 'string', default: '3' },
       json: { type: 'string' },
       markdown: { type: 'boolean', default: false },
       'cpu-prof': { type: 'string' },
@@ -84,17 +99,23 @@ function parse() {
     if (!Number.isFinite(n) || n < min) throw new Error(`--${name} must be a number ≥ ${min}, got "${v}"`);
     return n;
   };
-  const sessions = values.sessions.split(',').filter(Boolean).map((s) => Math.round(num('sessions', s, 1)));
+  const sessionsOf = (v: string) => v.split(',').filter(Boolean).map((s) => Math.round(num('sessions', s, 1)));
+  const clients = values.client === 'all' ? CLIENTS : CLIENTS.filter((c) => c === values.client);
+  if (clients.length === 0) throw new Error(`--client must be wrtc, chromium or all, got "${values.client}"`);
   return {
+    clients,
     kms: values.kms,
     kmsPid: values['kms-pid'] ? num('kms-pid', values['kms-pid'], 1) : undefined,
     hatUrl: values['hat-url'],
     seconds: num('seconds', values.seconds, 0.5),
     warmup: num('warmup', values.warmup, 0),
-    sessions,
-    starts: Math.round(num('starts', values.starts, 0)),
+    sessions: sessionsOf(values.sessions ?? DEFAULT_SESSIONS.wrtc),
+    starts: Math.round(num('starts', values.starts ?? DEFAULT_STARTS.wrtc, 0)),
+    browserSessions: sessionsOf(values.sessions ?? DEFAULT_SESSIONS.chromium),
+    browserStarts: Math.round(num('starts', values.starts ?? DEFAULT_STARTS.chromium, 0)),
     camera: { width: num('width', values.width, 32), height: num('height', values.height, 32), fps: num('fps', values.fps, 1) },
     loopback: !values['no-loopback'],
+    repeat: Math.round(num('repeat', values.repeat, 1)),
     json: values.json,
     markdown: values.markdown,
     cpuProf: values['cpu-prof'],
@@ -114,25 +135,45 @@ async function main(): Promise<number> {
   const log = o.quiet ? () => undefined : (line: string) => console.error(`[bench] ${line}`);
   const t0 = Date.now();
   const machine = machineInfo();
-  const server = await openServer({
-    kms: o.kms,
-    kmsPid: o.kmsPid,
-    hatUrl: o.hatUrl,
-    nodeArgs: [...(o.cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${o.cpuProf}`] : []), ...o.engineArgs],
-  });
-  log(`server ${server.uri}${server.pid ? ` (pid ${server.pid})` : ''}, hat ${server.hatUrl}`);
   const runs: RunResult[] = [];
   let starts: StartsResult | null = null;
-  try {
-    // Starts first: the first one meets a fresh server (reported as "cold").
-    if (o.starts > 0) starts = await measureStarts(server, o.starts, o.camera, { cold: server.kind === 'embedded', log });
-    for (const n of o.sessions) {
-      runs.push(await runSessions(server, 'mirror', n, o.camera, { seconds: o.seconds, warmupSeconds: o.warmup, log }));
-      if (o.loopback) runs.push(await runSessions(server, 'loopback', n, o.camera, { seconds: o.seconds, warmupSeconds: o.warmup, log }));
+  if (o.clients.includes('wrtc')) {
+    const server = await openServer({
+      kms: o.kms,
+      kmsPid: o.kmsPid,
+      hatUrl: o.hatUrl,
+      nodeArgs: [...(o.cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${o.cpuProf}`] : []), ...o.engineArgs],
+    });
+    log(`server ${server.uri}${server.pid ? ` (pid ${server.pid})` : ''}, hat ${server.hatUrl}`);
+    try {
+      // Starts first: the first one meets a fresh server (reported as "cold").
+      if (o.starts > 0) starts = await measureStarts(server, o.starts, o.camera, { cold: server.kind === 'embedded', log });
+      const point = async (kind: 'mirror' | 'loopback', n: number) => {
+        const tries: RunResult[] = [];
+        for (let i = 0; i < o.repeat; i++) tries.push(await runSessions(server, kind, n, o.camera, { seconds: o.seconds, warmupSeconds: o.warmup, log }));
+        runs.push(worstOf(tries));
+      };
+      for (const n of o.sessions) {
+        await point('mirror', n);
+        if (o.loopback) await point('loopback', n);
+      }
+    } finally {
+      await server.close();
     }
-  } finally {
-    await server.close();
   }
+  // The browser last: it launches its own web mode (and engine), so its cold Start is a real first one.
+  const browser = o.clients.includes('chromium')
+    ? await measureBrowser({
+        wsUri: o.kms,
+        starts: o.browserStarts,
+        sessions: o.browserSessions,
+        seconds: o.seconds,
+        warmupSeconds: o.warmup,
+        camera: o.camera,
+        loopback: o.loopback,
+        log,
+      })
+    : null;
 
   const latencyVsLoopback: LatencyComparison[] = [];
   for (const n of o.sessions) {
@@ -157,13 +198,14 @@ async function main(): Promise<number> {
     version: 1,
     date: new Date().toISOString(),
     machine,
-    server: { kind: server.kind, uri: server.uri, pid: server.pid ?? null },
+    server: { kind: o.kms ? 'external' : 'embedded', uri: o.kms ?? 'builtin', pid: o.kmsPid ?? null },
     camera: o.camera,
-    options: { seconds: o.seconds, warmupSeconds: o.warmup, sessions: o.sessions, starts: o.starts, loopback: o.loopback },
+    options: { seconds: o.seconds, warmupSeconds: o.warmup, sessions: o.sessions, starts: o.starts, loopback: o.loopback, repeat: o.repeat, clients: o.clients, browserSessions: o.browserSessions, browserStarts: o.browserStarts },
     runs,
     latencyVsLoopback,
     starts,
-    targets: evaluateTargets(o.camera, runs, starts),
+    browser,
+    targets: evaluateTargets(o.camera, runs, starts, browser),
     durationSeconds: Math.round((Date.now() - t0) / 1000),
   };
   report(renderBench(result, o.markdown));
@@ -171,7 +213,18 @@ async function main(): Promise<number> {
     await writeFile(o.json, `${JSON.stringify(result, null, 2)}\n`);
     log(`wrote ${o.json}`);
   }
-  return runs.some((r) => r.error) ? 1 : 0;
+  return runs.some((r) => r.error) || browser?.runs.some((r) => r.error) || browser?.failures.length ? 1 : 0;
+}
+
+/**
+ * One load point from its repeated runs: the worst (a failed run, else the lowest per-session
+ * fps), with every run's figures beside it, so a figure quoted from the bench holds on a bad
+ * minute of a shared machine too.
+ */
+export function worstOf(tries: RunResult[]): RunResult {
+  const score = (r: RunResult) => (r.error ? -1 : (r.fps.min ?? -1));
+  const worst = tries.reduce((a, b) => (score(b) < score(a) ? b : a));
+  return { ...worst, repeats: tries.map((r) => ({ fpsMin: r.fps.min, fpsMean: r.fps.mean, latencyP50Ms: r.latencyMs.p50, engineCores: r.engine.cpuCores, error: r.error ?? null })) };
 }
 
 // stdout carries only the report: kurento-client logs with console.log ("Server did not respond

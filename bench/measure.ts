@@ -68,6 +68,8 @@ export interface RunResult {
   detections: { perSecond: number | null; perSecondPerSession: number | null; msPerDetection: number | null };
   harness: { cpuCores: number; eventLoopDelayP99Ms: number | null; bottleneck: boolean };
   machine: { busyCores: number; otherCores: number | null; saturated: boolean };
+  /** When the load point was run several times (--repeat): every run; this result is the worst. */
+  repeats?: Array<{ fpsMin: number | null; fpsMean: number | null; latencyP50Ms: number | null; engineCores: number | null; error: string | null }>;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -1,5 +1,7 @@
 /** The bench's printed tables. */
 import type { BenchResult } from './cli.js';
+import { PHASES, type BrowserResult } from './browser.js';
+import { round } from './stats.js';
 import { metText } from './targets.js';
 import { fmt, renderTable, type Cell } from './table.js';
 
@@ -13,7 +15,31 @@ export function renderBench(r: BenchResult, markdown = false): string {
       `camera ${r.camera.width}×${r.camera.height} @ ${r.camera.fps} fps — ${r.options.seconds} s per run — ${r.date}`,
   );
   lines.push('');
-  lines.push('Sessions (fps = distinct frame counters returned per second, per session; latency = sentAt(counter) → first return)');
+  if (r.runs.length) lines.push(...renderWrtcRuns(r, md));
+  if (r.starts) lines.push(...renderStarts(r, md));
+  const threads = r.runs.filter((x) => x.engine.threads.length && !x.error);
+  if (threads.length) {
+    lines.push('Engine CPU by thread (cores; top threads per run)');
+    lines.push(
+      renderTable(
+        ['pipeline', 'sessions', 'threads'],
+        threads.map((x) => [x.pipeline, x.sessions, x.engine.threads.slice(0, 6).map((t) => `${t.thread} ${t.cores.toFixed(2)}`).join(', ')]),
+        md,
+      ),
+    );
+    lines.push('');
+  }
+  if (r.browser) lines.push(...renderBrowser(r.browser, md), '');
+
+  lines.push('Targets');
+  lines.push(renderTable(['target', 'measured', 'result'], r.targets.map((t) => [t.target, t.value, metText(t.met)]), md));
+  return lines.join('\n');
+}
+
+function renderWrtcRuns(r: BenchResult, md: { markdown: boolean }): string[] {
+  const lines: string[] = [];
+  const worstOf = r.options.repeat > 1 ? `; each row the worst of ${r.options.repeat} runs, fps min of every run in the last column` : '';
+  lines.push(`Sessions, wrtc client (fps = distinct frame counters returned per second, per session; latency = sentAt(counter) → first return${worstOf})`);
   const rows: Cell[][] = r.runs.map((run) => [
     run.pipeline,
     run.sessions,
@@ -29,10 +55,11 @@ export function renderBench(r: BenchResult, markdown = false): string {
     fmt(run.harness.cpuCores, 2),
     fmt(run.machine.otherCores, 2),
     [run.harness.bottleneck ? 'H' : '', run.machine.saturated ? 'S' : ''].join('') || '',
+    run.repeats && run.repeats.length > 1 ? run.repeats.map((x) => (x.error ? 'ERR' : fmt(x.fpsMin))).join(' ') : '',
   ]);
   lines.push(
     renderTable(
-      ['pipeline', 'sessions', 'fps min/mean', 'received', 'latency ms p50/p95', 'frames p50/p95', 'engine cores (/session)', 'engine RSS MB (+/session)', 'det/s (/session)', 'ms/det', 'stale frames skipped/s', 'harness cores', 'other cores', 'flags'],
+      ['pipeline', 'sessions', 'fps min/mean', 'received', 'latency ms p50/p95', 'frames p50/p95', 'engine cores (/session)', 'engine RSS MB (+/session)', 'det/s (/session)', 'ms/det', 'stale frames skipped/s', 'harness cores', 'other cores', 'flags', 'fps min per run'],
       rows,
       md,
     ),
@@ -53,8 +80,13 @@ export function renderBench(r: BenchResult, markdown = false): string {
     lines.push('');
   }
 
-  if (r.starts) {
-    const s = r.starts;
+  return lines;
+}
+
+function renderStarts(r: BenchResult, md: { markdown: boolean }): string[] {
+  const lines: string[] = [];
+  {
+    const s = r.starts!;
     lines.push(`Start → first returned frame with the hat (${s.starts} starts${s.failures.length ? `, ${s.failures.length} failed` : ''}; cold = first Start on a fresh server, not included; phases: ms after Start)`);
     lines.push(
       renderTable(
@@ -66,20 +98,46 @@ export function renderBench(r: BenchResult, markdown = false): string {
     lines.push('');
   }
 
-  const threads = r.runs.filter((x) => x.engine.threads.length && !x.error);
-  if (threads.length) {
-    lines.push('Engine CPU by thread (cores; top threads per run)');
-    lines.push(
-      renderTable(
-        ['pipeline', 'sessions', 'threads'],
-        threads.map((x) => [x.pipeline, x.sessions, x.engine.threads.slice(0, 6).map((t) => `${t.thread} ${t.cores.toFixed(2)}`).join(', ')]),
-        md,
-      ),
-    );
-    lines.push('');
-  }
+  return lines;
+}
 
-  lines.push('Targets');
-  lines.push(renderTable(['target', 'measured', 'result'], r.targets.map((t) => [t.target, t.value, metText(t.met)]), md));
-  return lines.join('\n');
+function renderBrowser(b: BrowserResult, md: { markdown: boolean }): string[] {
+  const lines: string[] = [];
+  const s = b.startMs;
+  lines.push(`Chromium, the real page: Start → first mirror frame (${s.n} warm Starts${b.failures.length ? `, ${b.failures.length} failed` : ''}; cold = the first Start after launching web mode)`);
+  lines.push('phases: ms from the previous step (camera opens before the offer); they add up to the total');
+  const phase = (p: (typeof PHASES)[number]) => b.phasesMs[p] ?? null;
+  lines.push(
+    renderTable(
+      ['', 'total ms', 'p95 ms', 'camera', 'offer', 'answer', 'ICE', 'server 1st frame', 'painted'],
+      [
+        ['warm p50', s.p50, s.p95, phase('camera'), phase('offer'), phase('answer'), phase('ice'), phase('serverMedia'), phase('firstFrame')],
+        ...(b.cold
+          ? [[`cold (clicked at ${fmt(b.cold.launchToClickMs, 0)} ms)`, round(b.cold.startMs, 0), null, ...PHASES.map((p) => round(b.cold!.phasesMs[p], 0))] as Cell[]]
+          : []),
+      ],
+      md,
+    ),
+  );
+  for (const f of b.failures) lines.push(`FAILED ${f}`);
+  lines.push('');
+  lines.push('Chromium sessions (fps = distinct counters the mirror video presented per second; latency = camera preview shows counter n → mirror shows it)');
+  lines.push(
+    renderTable(
+      ['pipeline', 'sessions', 'fps min/mean', 'camera fps', 'send→paint ms p50/p95', 'frames p50/p95', 'engine cores (/session)', 'machine busy cores'],
+      b.runs.map((run) => [
+        run.pipeline,
+        run.sessions,
+        run.error ? `ERROR: ${run.error}` : `${fmt(run.fps.min)} / ${fmt(run.fps.mean)}`,
+        fmt(run.cameraFps.min),
+        `${fmt(run.latencyMs.p50, 0)} / ${fmt(run.latencyMs.p95, 0)}`,
+        `${fmt(run.latencyFrames.p50, 1)} / ${fmt(run.latencyFrames.p95, 1)}`,
+        `${fmt(run.engineCores, 2)} (${fmt(run.engineCoresPerSession, 2)})`,
+        fmt(run.machineBusyCores, 2),
+      ]),
+      md,
+    ),
+  );
+  if (b.latencyVsLoopback.length) lines.push(`mirror − loopback send→paint p50: ${b.latencyVsLoopback.map((c) => `${c.sessions} × ${fmt(c.addedP50Ms)} ms (${fmt(c.addedP50Frames, 2)} frames)`).join(', ')}`);
+  return lines;
 }

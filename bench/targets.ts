@@ -1,4 +1,5 @@
 /** The issue's performance targets, evaluated from a bench result (soak targets: bench/soak.ts). */
+import type { BrowserResult } from './browser.js';
 import type { Camera, RunResult, StartsResult } from './measure.js';
 import { fmt } from './table.js';
 
@@ -15,14 +16,20 @@ export const TARGETS = {
   startToHatMs: 400,
   sessionsAt25: 4,
   minFps: 25,
+  /** The browser (issue 11): Start → first mirror frame in Chromium. */
+  browserStartP50Ms: 400,
+  browserStartP95Ms: 600,
+  browserColdMs: 1000,
+  browserSessions: 4,
 };
 
-export function evaluateTargets(cam: Camera, runs: RunResult[], starts: StartsResult | null): TargetResult[] {
+export function evaluateTargets(cam: Camera, runs: RunResult[], starts: StartsResult | null, browser: BrowserResult | null = null): TargetResult[] {
   const out: TargetResult[] = [];
   const mirror = (n: number) => runs.find((r) => r.pipeline === 'mirror' && r.sessions === n && !r.error);
   const loop = (n: number) => runs.find((r) => r.pipeline === 'loopback' && r.sessions === n && !r.error);
   const reference = cam.width === 640 && cam.height === 480 && cam.fps === 30;
 
+  if (runs.length === 0 && !starts) return browser ? browserTargets(cam, browser) : out;
   const one = mirror(1);
   out.push({
     target: `mirror fps ≥ ${TARGETS.fpsRatio}× camera fps, 640×480/30, 1 session`,
@@ -51,6 +58,32 @@ export function evaluateTargets(cam: Camera, runs: RunResult[], starts: StartsRe
     target: `≥ ${TARGETS.sessionsAt25} sessions at ≥ ${TARGETS.minFps} fps each`,
     value: `${best} session(s) (largest count measured with every session ≥ ${TARGETS.minFps} fps)`,
     met: best >= TARGETS.sessionsAt25 ? true : measuredMax >= TARGETS.sessionsAt25 ? false : null,
+  });
+  if (browser) out.push(...browserTargets(cam, browser));
+  return out;
+}
+
+function browserTargets(cam: Camera, b: BrowserResult): TargetResult[] {
+  const out: TargetResult[] = [];
+  const s = b.startMs;
+  const measured = s.n > 0 && s.p50 !== null && s.p95 !== null;
+  out.push({
+    target: `Chromium: Start → first mirror frame p50 ≤ ${TARGETS.browserStartP50Ms / 1000} s, p95 ≤ ${TARGETS.browserStartP95Ms / 1000} s (warm, 1 session)`,
+    value: measured ? `p50 ${fmt(s.p50! / 1000, 2)} s, p95 ${fmt(s.p95! / 1000, 2)} s (${s.n} starts${b.failures.length ? `, ${b.failures.length} failed` : ''})` : 'not measured',
+    met: measured ? s.p50! <= TARGETS.browserStartP50Ms && s.p95! <= TARGETS.browserStartP95Ms && b.failures.length === 0 : null,
+  });
+  out.push({
+    target: `Chromium: first Start after launch ≤ ${TARGETS.browserColdMs / 1000} s`,
+    value: s.cold === null ? 'not measured' : `${fmt(s.cold / 1000, 2)} s (clicked ${fmt((b.cold?.launchToClickMs ?? NaN) / 1000, 2)} s after launch)`,
+    met: s.cold === null ? null : s.cold <= TARGETS.browserColdMs,
+  });
+  const n = TARGETS.browserSessions;
+  const m = b.runs.find((r) => r.pipeline === 'mirror' && r.sessions === n && !r.error);
+  const added = b.latencyVsLoopback.find((c) => c.sessions === n);
+  out.push({
+    target: `Chromium: ${n} sessions ≥ ${TARGETS.minFps} fps each, send→paint p50 ≤ ${TARGETS.addedLatencyFrames} frame above plain loopback`,
+    value: m ? `${fmt(m.fps.min)} fps min; ${added ? `+${fmt(added.addedP50Ms)} ms = ${fmt(added.addedP50Frames, 2)} frames` : 'no loopback run'}` : 'not measured',
+    met: m && added?.addedP50Frames != null ? m.fps.min! >= TARGETS.minFps && added.addedP50Frames <= TARGETS.addedLatencyFrames : null,
   });
   return out;
 }

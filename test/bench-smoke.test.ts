@@ -37,7 +37,7 @@ const finite = (v: unknown, what: string) => assert.ok(typeof v === 'number' && 
 
 test('bench: 1 session, 3 s, 3 starts — tables, JSON, no double counting', { timeout: 60_000 }, async (t) => {
   const json = path.join(dir, 'bench.json');
-  const r = await run('bench/cli.ts', ['--sessions', '1', '--seconds', '3', '--warmup', '1', '--starts', '3', '--json', json, '--quiet'], 55_000);
+  const r = await run('bench/cli.ts', ['--client', 'wrtc', '--repeat', '1', '--sessions', '1', '--seconds', '3', '--warmup', '1', '--starts', '3', '--json', json, '--quiet'], 55_000);
   t.diagnostic(r.stdout);
   assert.equal(r.code, 0, `bench exited with ${r.code}: ${r.stderr.slice(-2000)}`);
   for (const heading of ['Sessions (fps', 'Filter cost', 'Start → first returned frame with the hat', 'Engine CPU by thread', 'Targets']) {
