@@ -51,6 +51,39 @@ export interface OpenSession {
   abandon(client: kurento.KurentoClient, pipelines: () => Promise<string[]>, waitMs: number): Promise<boolean>;
 }
 
+/**
+ * One kurento-client request in its callback form. The promise form must not be used here:
+ * kurento-client 7.2 RESOLVES it with `undefined` when the request fails or times out (its
+ * default callback logs the error and returns nothing; see docs/STATUS.md "Known broken").
+ * Under overload (8 sessions on 2 cores, engine replies > 20 s late) that handed `undefined` to
+ * the camera's setRemoteDescription as the SDP answer: wrtc's TypeError "Expect line: v=".
+ */
+export function kmsCall<T>(what: string, invoke: (done: (error: Error | null | undefined, result: T) => void) => unknown): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    invoke((error, result) => (error ? reject(new Error(`${what}: ${error.message}`, { cause: error })) : resolve(result)));
+  });
+}
+
+/** The answer processOffer returned, if it is an SDP; otherwise a clear error (never garbage on to wrtc). */
+export function checkedAnswer(answer: unknown): string {
+  if (typeof answer === 'string' && answer.startsWith('v=')) return answer;
+  const what = typeof answer === 'string' ? `${JSON.stringify(answer.slice(0, 40))} (${answer.length} chars)` : String(answer);
+  throw new Error(`processOffer answered no SDP: ${what}`);
+}
+
+/**
+ * A failed event subscription (e.g. a subscribe that timed out under load) is emitted as the
+ * object's 'error' event, which would throw (no listener) and kill the harness; kurento-client's
+ * 'newListener' hook refuses an 'error' listener, so it is lifted while ours is added (as
+ * main/kms/kms-connection.ts catchSubscriptionErrors does).
+ */
+function onSubscriptionError(object: kurento.MediaObject, onError: (err: Error) => void): void {
+  const hooks = object.listeners('newListener') as ((...args: unknown[]) => void)[];
+  object.removeAllListeners('newListener');
+  object.on('error' as never, onError as never);
+  for (const hook of hooks) object.on('newListener', hook);
+}
+
 export async function openSession(
   client: kurento.KurentoClient,
   peer: FakeCameraPeer,
@@ -60,18 +93,23 @@ export async function openSession(
 ): Promise<OpenSession> {
   const start = performance.now();
   const offer = await peer.createOffer();
-  const pipeline = await client.create('MediaPipeline');
+  const pipeline = await kmsCall<kurento.MediaPipeline>('create MediaPipeline', (done) => client.create('MediaPipeline', done));
+  const release = () => kmsCall<void>('release', (done) => pipeline.release(done));
   try {
-    const endpoint = await pipeline.create('WebRtcEndpoint');
+    const endpoint = await kmsCall<kurento.WebRtcEndpoint>('create WebRtcEndpoint', (done) => pipeline.create('WebRtcEndpoint', done));
+    let subscriptionError: Error | undefined;
+    const subscriptionFailed = (err: Error) => void (subscriptionError ??= new Error(`subscribe: ${err.message}`, { cause: err }));
+    onSubscriptionError(endpoint, subscriptionFailed);
     let sinkOf: kurento.MediaElement = endpoint;
     if (kind === 'mirror') {
-      const filter = await pipeline.create('FaceOverlayFilter');
-      await filter.setOverlayedImage(hatUrl, ...TUTORIAL_OFFSETS);
-      await endpoint.connect(filter);
-      await filter.connect(endpoint);
+      const filter = await kmsCall<kurento.FaceOverlayFilter>('create FaceOverlayFilter', (done) => pipeline.create('FaceOverlayFilter', done));
+      onSubscriptionError(filter, subscriptionFailed);
+      await kmsCall<void>('setOverlayedImage', (done) => filter.setOverlayedImage(hatUrl, ...TUTORIAL_OFFSETS, done));
+      await kmsCall<void>('connect endpoint → filter', (done) => endpoint.connect(filter, done));
+      await kmsCall<void>('connect filter → endpoint', (done) => filter.connect(endpoint, done));
       sinkOf = filter;
     } else {
-      await endpoint.connect(endpoint);
+      await kmsCall<void>('connect endpoint → endpoint', (done) => endpoint.connect(endpoint, done));
     }
     const built = performance.now();
     const timings: StartTimings = { start, built, answered: NaN, connected: NaN, serverFirstVideo: NaN };
@@ -80,9 +118,11 @@ export async function openSession(
     }) as never);
     endpoint.on('IceCandidateFound', (e: { candidate: kurento.IceCandidate }) => void peer.addIceCandidate(e.candidate));
     peer.on('iceCandidate', (c) => void endpoint.addIceCandidate(kurento.getComplexType('IceCandidate')(c)).catch(() => undefined));
-    await peer.processAnswer(await endpoint.processOffer(offer));
+    const answer = await kmsCall<string>('processOffer', (done) => endpoint.processOffer(offer, done));
+    await peer.processAnswer(checkedAnswer(answer));
     timings.answered = performance.now();
-    await endpoint.gatherCandidates();
+    await kmsCall<void>('gatherCandidates', (done) => endpoint.gatherCandidates(done));
+    if (subscriptionError) throw subscriptionError;
     await peer.connected(opts.connectTimeoutMs ?? 15_000);
     timings.connected = performance.now();
     let done = false;
@@ -94,7 +134,7 @@ export async function openSession(
         if (done) return;
         done = true;
         try {
-          await pipeline.release();
+          await release();
         } finally {
           peer.close();
         }
@@ -114,7 +154,7 @@ export async function openSession(
       },
     };
   } catch (err) {
-    await pipeline.release().catch(() => undefined);
+    await release().catch(() => undefined);
     peer.close();
     throw err;
   }

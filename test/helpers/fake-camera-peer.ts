@@ -199,8 +199,16 @@ export class FakeCameraPeer extends EventEmitter<{ iceCandidate: [IceCandidate] 
     return this.pc.localDescription!.sdp;
   }
 
-  /** Applies the remote answer, then any candidates that arrived before it. */
+  /**
+   * Applies the remote answer, then any candidates that arrived before it. Something that is
+   * not an SDP (undefined, '': e.g. kurento-client's promise form resolves `undefined` when
+   * processOffer fails or times out) is refused with a clear error instead of wrtc's TypeError
+   * "Expect line: v=".
+   */
   async processAnswer(sdp: string): Promise<void> {
+    if (typeof sdp !== 'string' || !sdp.startsWith('v=')) {
+      throw new Error(`not an SDP answer: ${typeof sdp === 'string' ? JSON.stringify(sdp.slice(0, 40)) : String(sdp)}`);
+    }
     await this.pc.setRemoteDescription({ type: 'answer', sdp });
     for (const c of this.#pendingCandidates.splice(0)) await this.pc.addIceCandidate(c);
   }

@@ -18,6 +18,11 @@ export async function kurentoClient(uri: string, options: kurento.ClientOptions 
   return client;
 }
 
+/** The client's current WebSocket (ws 3), e.g. to watch or delay what it sends; undefined if not connected. */
+export function clientSocket(client: kurento.KurentoClient): { send(...args: unknown[]): unknown } | undefined {
+  return (rawClients.get(client)?._re?._connection?.socket as { send(...args: unknown[]): unknown } | undefined);
+}
+
 /**
  * Drops a client the way a crashed app or a lost network does: the socket just goes, with no
  * release and no closing handshake (which kurento-client's old ws would wait 30 s for).
