@@ -113,7 +113,7 @@ function renderBrowser(b: BrowserResult, md: { markdown: boolean }): string[] {
       [
         ['warm p50', s.p50, s.p95, phase('camera'), phase('offer'), phase('answer'), phase('ice'), phase('serverMedia'), phase('firstFrame')],
         ...(b.cold
-          ? [[`cold (clicked at ${fmt(b.cold.launchToClickMs, 0)} ms)`, round(b.cold.startMs, 0), null, ...PHASES.map((p) => round(b.cold!.phasesMs[p], 0))] as Cell[]]
+          ? [[`cold (page ready ${fmt(b.cold.pageReadyMs, 0)} ms, engine warm ${fmt(b.cold.engineWarmMs, 0)} ms after launch)`, round(b.cold.startMs, 0), null, ...PHASES.map((p) => round(b.cold!.phasesMs[p], 0))] as Cell[]]
           : []),
       ],
       md,

@@ -40,7 +40,7 @@ test('bench: 1 session, 3 s, 3 starts — tables, JSON, no double counting', { t
   const r = await run('bench/cli.ts', ['--client', 'wrtc', '--repeat', '1', '--sessions', '1', '--seconds', '3', '--warmup', '1', '--starts', '3', '--json', json, '--quiet'], 55_000);
   t.diagnostic(r.stdout);
   assert.equal(r.code, 0, `bench exited with ${r.code}: ${r.stderr.slice(-2000)}`);
-  for (const heading of ['Sessions (fps', 'Filter cost', 'Start → first returned frame with the hat', 'Engine CPU by thread', 'Targets']) {
+  for (const heading of ['Sessions, wrtc client (fps', 'Filter cost', 'Start → first returned frame with the hat', 'Engine CPU by thread', 'Targets']) {
     assert.ok(r.stdout.includes(heading), `printed output lacks "${heading}"`);
   }
   assert.match(r.stdout, /^mirror\s+1\s/m);

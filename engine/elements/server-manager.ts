@@ -10,8 +10,8 @@ export const SERVER_MANAGER_ID = 'manager_ServerManager';
 export interface ServerState {
   pipelineIds(): string[];
   sessionIds(): string[];
-  /** Live counts, for leak checks: objects, sessions, subscriptions, peer connections. */
-  counts(): Record<string, number>;
+  /** Live counts, for leak checks (objects, sessions, subscriptions, peer connections), and the detector's state. */
+  counts(): Record<string, number | string>;
 }
 
 export class ServerManagerImpl extends MediaObjectImpl {

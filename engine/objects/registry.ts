@@ -49,6 +49,7 @@ export class ObjectRegistry implements ObjectHost {
         detections: detectionService().stats.detections,
         detectionMsTotal: Math.round(detectionService().stats.totalMs),
         staleFramesDropped: RtcPeer.staleFramesDropped,
+        detector: detectionService().state,
       }),
     });
     this.objects.set(SERVER_MANAGER_ID, this.serverManager);

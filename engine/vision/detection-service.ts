@@ -37,6 +37,8 @@ export class DetectionService {
   private retryAt = 0;
   /** Totals since start, for stats and benchmarks. */
   readonly stats = { detections: 0, totalMs: 0 };
+  /** 'ready' once warmUp (or a first detection) has run the model; 'failed' if it could not. */
+  state: 'cold' | 'warming' | 'ready' | 'failed' = 'cold';
 
   constructor(private readonly maxPerSecond = DEFAULT_MAX_DETECTIONS_PER_SECOND) {}
 
@@ -49,12 +51,15 @@ export class DetectionService {
   warmUp(): void {
     if (this.detector || this.closed) return;
     this.inFlight = true;
+    this.state = 'warming';
     const blank: VideoFrame = { width: DETECT_MAX_WIDTH, height: (DETECT_MAX_WIDTH * 3) / 4, data: new Uint8Array(i420Size(DETECT_MAX_WIDTH, (DETECT_MAX_WIDTH * 3) / 4)).fill(128) };
     void this.ensureDetector()
       .then(async (detector) => {
         for (let i = 0; i < WARM_UP_INFERENCES; i++) await detector.detect(blank);
+        this.state = 'ready';
       })
       .catch(() => {
+        this.state = 'failed';
         this.detector = undefined; // the first real frame tries again and reports the failure
       })
       .finally(() => {
@@ -108,6 +113,7 @@ export class DetectionService {
       .then((detector) => detector.detect(frame))
       .then(
         (boxes) => {
+          this.state = 'ready';
           this.stats.detections++;
           this.stats.totalMs += performance.now() - now;
           if (this.clients.has(client)) client.onFaces(boxes);

@@ -17,6 +17,8 @@ export interface EngineCounts {
   detectionMsTotal: number;
   /** Decoded frames skipped because a newer one arrived before the engine got to them. */
   staleFramesDropped: number;
+  /** The face detector: 'ready' once its model has run (the engine warms it at start). */
+  detector: 'cold' | 'warming' | 'ready' | 'failed';
 }
 
 export async function engineCounts(uri: string): Promise<EngineCounts> {
