@@ -55,6 +55,7 @@ function mirror(options: {
   hatUri?: string;
   timeouts?: Partial<KmsTimeouts>;
   timings?: Partial<SessionTimings>;
+  mediaServer?: 'engine' | 'media-server';
   page?: ConstructorParameters<typeof TutorialPage>[2];
 } = {}) {
   const registry = options.registry ?? new KmsRegistry({ timeouts: options.timeouts, log: quiet });
@@ -65,6 +66,7 @@ function mirror(options: {
     connect: () => registry.get(options.kmsUri ?? engine.uri),
     hatUri: options.hatUri ?? hatUri,
     timings: options.timings,
+    mediaServer: options.mediaServer,
     // Through JSON, as over a socket.
     send: (m) => {
       sent.push(m);
@@ -116,6 +118,32 @@ describe('MirrorSession', () => {
       assert.ok(!m.sent.some((x) => x.id === 'error'), 'no error');
     } finally {
       await m.close();
+    }
+  });
+
+  test('a Start that waits for the built-in engine to start says so first; one on a running engine does not', async () => {
+    const registry = new KmsRegistry({ log: quiet, engineLog: quiet }); // its engine starts on first use
+    try {
+      for (const [i, expectWaiting] of [[1, true], [2, false]] as const) {
+        const m = mirror({ registry, kmsUri: 'builtin', mediaServer: 'engine' });
+        try {
+          await m.page.start();
+          await m.page.waitFor(isId('startResponse'));
+          const waiting = m.sent.findIndex((x) => x.id === 'status' && x.status.kind === 'waiting');
+          if (expectWaiting) {
+            assert.deepEqual(m.statuses()[0], { kind: 'waiting', for: 'engine' }, `Start ${i}: the first status`);
+            assert.ok(waiting < m.sent.findIndex(isId('startResponse')), `Start ${i}: said before the answer`);
+          } else {
+            assert.equal(waiting, -1, `Start ${i}: no waiting status once the engine runs: ${JSON.stringify(m.statuses())}`);
+          }
+          m.page.stop();
+          await waitFor(() => !m.session.active, 5000, 'stopped');
+        } finally {
+          await m.close();
+        }
+      }
+    } finally {
+      await registry.close();
     }
   });
 

@@ -153,6 +153,36 @@ test('idle page: every text in place, ready to start, strict CSP holds', async (
   await page.context().close();
 });
 
+test('a Start that waits for the media engine says "Starting the media engine…", then goes live; every step is marked', async () => {
+  let release!: () => void;
+  const engineUp = new Promise<void>((r) => (release = r));
+  const answer = echoing();
+  server.script = async (message, reply) => {
+    if (message.id === 'start') {
+      reply({ id: 'status', status: { kind: 'waiting', for: 'engine' } });
+      await engineUp;
+    }
+    await answer(message, reply);
+  };
+  const m = await openMirror();
+  const { page } = m;
+  await page.locator('#status-text', { hasText: TEXT.status.ready }).waitFor();
+  await startStop(page).click();
+  await page.locator('#status-text', { hasText: TEXT.status.startingEngine }).waitFor();
+  assert.equal(await stateOf(page), 'starting');
+  release();
+  await waitForLive(page);
+  // The Start's steps as the browser bench reads them (renderer/timing.ts), in order.
+  const marks = await page.evaluate(() => performance.getEntriesByType('mark').filter((e) => e.name.startsWith('mirror:')).map((e) => [e.name, e.startTime] as const));
+  const at = Object.fromEntries(marks);
+  for (const step of ['mirror:start', 'mirror:camera', 'mirror:offer', 'mirror:answer', 'mirror:ice', 'mirror:first-frame']) assert.ok(step in at, `${step} marked: ${JSON.stringify(marks)}`);
+  assert.ok(at['mirror:start']! <= at['mirror:camera']! && at['mirror:camera']! <= at['mirror:offer']! && at['mirror:offer']! < at['mirror:answer']! && at['mirror:answer']! < at['mirror:first-frame']!, JSON.stringify(marks));
+  await startStop(page).click();
+  await waitForState(page, 'idle');
+  await expectClean(m);
+  await page.context().close();
+});
+
 test('Start → I_AM_STARTING → I_CAN_STOP → live mirror; stats, snapshot, sound; Stop → I_CAN_START', async () => {
   let release!: () => void;
   const answerGate = new Promise<void>((r) => (release = r));
