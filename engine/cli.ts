@@ -4,8 +4,8 @@
  * listens (startEngine waits for it); logs go to stderr. Ends on SIGTERM/SIGINT or when
  * its parent's IPC channel closes.
  */
-import { parseArgs } from 'node:util';
 import { ENGINE_DEFAULTS, serveEngine } from './server.js';
+import { parseCommandLine } from '../common/command-line.js';
 
 const USAGE = `Usage: npm run engine -- [options]
   --host ADDRESS     where to listen (default ${ENGINE_DEFAULTS.host})
@@ -13,35 +13,15 @@ const USAGE = `Usage: npm run engine -- [options]
   --grace-ms MS      how long a closed socket's objects are kept for \`connect\` resumption (default ${ENGINE_DEFAULTS.graceMs})
   --max-objects N    the most media objects one session may create (default ${ENGINE_DEFAULTS.maxObjectsPerSession})`;
 
-/**
- * The command line, or exit 2 with the reason and USAGE on stderr (an unknown option, a missing
- * value, a positional argument) before anything listens: a typing mistake, not a stack trace.
- */
-function parseCommandLine() {
-  try {
-    return parseArgs({
-      options: {
-        host: { type: 'string', default: ENGINE_DEFAULTS.host },
-        port: { type: 'string', default: String(ENGINE_DEFAULTS.port) },
-        'grace-ms': { type: 'string', default: String(ENGINE_DEFAULTS.graceMs) },
-        'max-objects': { type: 'string', default: String(ENGINE_DEFAULTS.maxObjectsPerSession) },
-        help: { type: 'boolean', short: 'h' },
-      },
-    }).values;
-  } catch (err) {
-    const code = (err as { code?: unknown } | null)?.code;
-    if (!(err instanceof Error && typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS_'))) throw err;
-    // node:util's messages can span lines ("… is ambiguous.\nDid you forget …"): one line here.
-    process.stderr.write(`${err.message.replace(/\s*\n\s*/g, ' ')}\n${USAGE}\n`);
-    process.exit(2);
-  }
-}
-
-const values = parseCommandLine();
-if (values.help) {
-  console.log(USAGE);
-  process.exit(0);
-}
+const values = parseCommandLine(
+  {
+    host: { type: 'string', default: ENGINE_DEFAULTS.host },
+    port: { type: 'string', default: String(ENGINE_DEFAULTS.port) },
+    'grace-ms': { type: 'string', default: String(ENGINE_DEFAULTS.graceMs) },
+    'max-objects': { type: 'string', default: String(ENGINE_DEFAULTS.maxObjectsPerSession) },
+  },
+  USAGE,
+);
 
 const engine = await serveEngine({
   host: values.host,

@@ -6,8 +6,8 @@
  * the media server (`builtin`: the embedded engine). The hat options say where the media
  * server fetches hats from (only needed for a media server on another machine).
  */
-import { parseArgs } from 'node:util';
 import { WEB_DEFAULTS } from '../defaults.js';
+import { parseCommandLine } from '../../common/command-line.js';
 
 const USAGE = `Usage: npm run serve -- [options]
   --as_uri URL           where to serve the mirror (default ${WEB_DEFAULTS.asUri})
@@ -17,38 +17,17 @@ const USAGE = `Usage: npm run serve -- [options]
   --hats_port PORT       its port (default: any free port)
   --hats_public_uri URL  the hat server's address as the media server reaches it (e.g. behind NAT)`;
 
-/**
- * The command line, or exit 2 with the reason and USAGE on stderr (an unknown option, a missing
- * value, a positional argument): a person's typing mistake, not a crash to show a stack trace for.
- */
-function parseCommandLine() {
-  try {
-    return parseArgs({
-      options: {
-        as_uri: { type: 'string', default: WEB_DEFAULTS.asUri },
-        ws_uri: { type: 'string', default: WEB_DEFAULTS.wsUri },
-        hat: { type: 'string' },
-        hats_host: { type: 'string' },
-        hats_port: { type: 'string' },
-        hats_public_uri: { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    }).values;
-  } catch (err) {
-    const code = (err as { code?: unknown } | null)?.code;
-    // Only node:util's own parse errors (ERR_PARSE_ARGS_UNKNOWN_OPTION, …_INVALID_OPTION_VALUE, …_UNEXPECTED_POSITIONAL).
-    if (!(err instanceof Error && typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS_'))) throw err;
-    // node:util's messages can span lines ("… is ambiguous.\nDid you forget …"): one line here.
-    process.stderr.write(`${err.message.replace(/\s*\n\s*/g, ' ')}\n${USAGE}\n`);
-    process.exit(2);
-  }
-}
-
-const values = parseCommandLine();
-if (values.help) {
-  console.log(USAGE);
-  process.exit(0);
-}
+const values = parseCommandLine(
+  {
+    as_uri: { type: 'string', default: WEB_DEFAULTS.asUri },
+    ws_uri: { type: 'string', default: WEB_DEFAULTS.wsUri },
+    hat: { type: 'string' },
+    hats_host: { type: 'string' },
+    hats_port: { type: 'string' },
+    hats_public_uri: { type: 'string' },
+  },
+  USAGE,
+);
 
 // Only now load the server side (kurento-client, the engine launcher, …): a bad command line or
 // --help answers at once and starts nothing.
