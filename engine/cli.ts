@@ -11,7 +11,8 @@ const USAGE = `Usage: npm run engine -- [options]
   --host ADDRESS     where to listen (default ${ENGINE_DEFAULTS.host})
   --port PORT        the port, 0 for any free one (default ${ENGINE_DEFAULTS.port})
   --grace-ms MS      how long a closed socket's objects are kept for \`connect\` resumption (default ${ENGINE_DEFAULTS.graceMs})
-  --max-objects N    the most media objects one session may create (default ${ENGINE_DEFAULTS.maxObjectsPerSession})`;
+  --max-objects N    the most media objects one session may create (default ${ENGINE_DEFAULTS.maxObjectsPerSession})
+  --warm-up          load the face detector and run it once right away, so the first session does not wait for it`;
 
 const values = parseCommandLine(
   {
@@ -19,6 +20,7 @@ const values = parseCommandLine(
     port: { type: 'string', default: String(ENGINE_DEFAULTS.port) },
     'grace-ms': { type: 'string', default: String(ENGINE_DEFAULTS.graceMs) },
     'max-objects': { type: 'string', default: String(ENGINE_DEFAULTS.maxObjectsPerSession) },
+    'warm-up': { type: 'boolean', default: false },
   },
   USAGE,
 );
@@ -28,6 +30,7 @@ const engine = await serveEngine({
   port: Number(values.port),
   graceMs: Number(values['grace-ms']),
   maxObjectsPerSession: Number(values['max-objects']),
+  warmUp: values['warm-up'],
 }).catch((err: Error) => {
   console.error(`[engine] cannot listen on ${values.host}:${values.port}: ${err.message}`);
   process.exit(1);

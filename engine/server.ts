@@ -23,6 +23,8 @@ export interface EngineOptions {
   graceMs?: number;
   maxMessageBytes?: number;
   maxObjectsPerSession?: number;
+  /** Warm the face detector as soon as the engine listens (the app's engines do; see DetectionService.warmUp). */
+  warmUp?: boolean;
   log?: (line: string) => void;
 }
 
@@ -61,7 +63,7 @@ export async function serveEngine(options: EngineOptions = {}): Promise<RunningE
     server.listen(opts.port, opts.host, () => resolve());
   });
   // The first session should not wait for the detector's model (a FaceOverlayFilter would start it otherwise).
-  detectionService().warmUp();
+  if (opts.warmUp) detectionService().warmUp();
   const { port } = server.address() as AddressInfo;
   const host = opts.host.includes(':') ? `[${opts.host}]` : opts.host;
   const uri = `ws://${host}:${port}${opts.path}`;

@@ -25,6 +25,8 @@ export interface StartEngineOptions {
    * to profile it (bench/cli.ts --cpu-prof). Placed before the entry file.
    */
   nodeArgs?: string[];
+  /** Warm the face detector at start (--warm-up): the app's engine does, test engines need not. */
+  warmUp?: boolean;
 }
 
 export interface EngineProcess {
@@ -52,6 +54,7 @@ export async function startEngine(options: StartEngineOptions = {}): Promise<Eng
     '--host', options.host ?? ENGINE_DEFAULTS.host,
     '--port', String(options.port ?? 0),
     '--grace-ms', String(options.graceMs ?? ENGINE_DEFAULTS.graceMs),
+    ...(options.warmUp ? ['--warm-up'] : []),
   ];
   const log = options.log ?? 'inherit';
   const child = spawn(process.execPath, args, {

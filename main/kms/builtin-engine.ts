@@ -34,7 +34,7 @@ export class BuiltinEngine {
   async #start(): Promise<EngineProcess> {
     let engine: EngineProcess;
     try {
-      engine = await startEngine({ host: '127.0.0.1', port: 0, log: this.options.log });
+      engine = await startEngine({ host: '127.0.0.1', port: 0, warmUp: true, log: this.options.log });
     } catch (err) {
       this.#starting = undefined; // the next session tries again
       throw new MirrorError('engine-failed', PROBLEM_TEXT.engineFailed((err as Error).message), { cause: err });
