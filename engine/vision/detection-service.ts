@@ -52,7 +52,8 @@ export class DetectionService {
     if (this.detector || this.closed) return;
     this.inFlight = true;
     this.state = 'warming';
-    const blank: VideoFrame = { width: DETECT_MAX_WIDTH, height: (DETECT_MAX_WIDTH * 3) / 4, data: new Uint8Array(i420Size(DETECT_MAX_WIDTH, (DETECT_MAX_WIDTH * 3) / 4)).fill(128) };
+    const [width, height] = [DETECT_MAX_WIDTH, (DETECT_MAX_WIDTH * 3) / 4];
+    const blank: VideoFrame = { width, height, data: new Uint8Array(i420Size(width, height)).fill(128) };
     void this.ensureDetector()
       .then(async (detector) => {
         for (let i = 0; i < WARM_UP_INFERENCES; i++) await detector.detect(blank);
