@@ -6,6 +6,7 @@
  */
 import { CameraError, openCamera } from './camera.js';
 import { CameraPicker } from './camera-picker.js';
+import { CameraPreview } from './camera-preview.js';
 import { PROBLEMS, TEXT, type ProblemText } from './messages.js';
 import { MirrorSession, type SessionEvents } from './mirror-session.js';
 import { saveSnapshot } from './snapshot.js';
@@ -32,10 +33,12 @@ export class MirrorApp {
     status: { text: TEXT.status.connecting, tone: 'busy' },
     muted: true,
     statsShown: false,
+    cameraPreview: false,
   };
   /** Active problems by code, in the order they appeared. */
   private readonly problems = new Map<string, { shown: ShownProblem; weight: ProblemText['weight'] }>();
   private readonly picker: CameraPicker;
+  private readonly preview: CameraPreview;
   private readonly stats: StatsOverlay;
   private transport?: MirrorTransport;
   private session?: MirrorSession;
@@ -46,6 +49,7 @@ export class MirrorApp {
 
   constructor(private readonly view: MirrorView, private readonly connect: ConnectTransport) {
     this.picker = new CameraPicker(view.cameraSelect, () => this.onCameraChosen());
+    this.preview = new CameraPreview(view.cameraVideo, (on) => this.update({ cameraPreview: on }));
     this.stats = new StatsOverlay(view.statsPanel, view.mirrorVideo);
     view.startStopButton.addEventListener('click', () => (this.model.state === 'idle' ? void this.start() : this.stop()));
     view.retryButtons.forEach((b) => b.addEventListener('click', () => this.retry()));
@@ -61,6 +65,7 @@ export class MirrorApp {
   async init(): Promise<void> {
     this.render();
     void this.picker.refresh();
+    void this.openPreview();
     if (await this.ensureTransport()) this.update({ status: { text: TEXT.status.ready, tone: 'idle' } });
   }
 
@@ -82,7 +87,7 @@ export class MirrorApp {
     this.update({ status: { text: TEXT.status.startingCamera, tone: 'busy' } });
     let camera: MediaStream;
     try {
-      camera = await openCamera(this.picker.deviceId);
+      camera = (await this.preview.take(this.picker.deviceId)) ?? (await openCamera(this.picker.deviceId));
     } catch (error) {
       if (attempt !== this.attempt) return;
       const problem = error instanceof CameraError ? error.problem : 'camera-failed';
@@ -137,6 +142,7 @@ export class MirrorApp {
   /** The tutorial's stop(): back to I_CAN_START. */
   stop(): void {
     this.attempt++;
+    this.preview.close();
     this.session?.stop();
     this.endSession();
     this.problems.clear();
@@ -149,7 +155,17 @@ export class MirrorApp {
   }
 
   private onCameraChosen(): void {
-    if (this.model.state !== 'idle') this.retry();
+    if (this.model.state !== 'idle') return this.retry();
+    if (this.model.cameraPreview) {
+      this.preview.close();
+      void this.openPreview();
+    }
+  }
+
+  /** The camera shown from the moment the page opens, if the person allowed it before (camera-preview.ts). */
+  private async openPreview(): Promise<void> {
+    await this.preview.open(this.picker.deviceId);
+    if (this.model.cameraPreview) void this.picker.refresh(); // names are visible now that the camera is open
   }
 
   private async snapshot(): Promise<void> {

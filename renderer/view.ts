@@ -29,6 +29,8 @@ export interface ViewModel {
   status: { text: string; tone: StatusTone };
   muted: boolean;
   statsShown: boolean;
+  /** The camera is shown before Start (camera-preview.ts). */
+  cameraPreview: boolean;
 }
 
 function byId<T extends HTMLElement>(id: string): T {
@@ -85,7 +87,7 @@ export class MirrorView {
 
     this.placeholder.hidden = m.state !== 'idle' || blocked;
     this.spinner.hidden = m.state === 'idle' || m.live || blocked;
-    this.cameraOff.hidden = m.state !== 'idle';
+    this.cameraOff.hidden = m.state !== 'idle' || m.cameraPreview;
     this.snapshotButton.disabled = !m.live;
 
     this.showProblem(this.problemCard, 'problem', m.problem);

@@ -70,7 +70,7 @@ interface MirrorPage {
  * Opens the mirror page in a fresh context, counting console errors and CSP violations.
  * getUserMediaError: the name of the DOMException getUserMedia rejects with (camera problems).
  */
-async function openMirror(opts: { getUserMediaError?: string } = {}): Promise<MirrorPage> {
+async function openMirror(opts: { getUserMediaError?: string; cameraPermission?: PermissionState } = {}): Promise<MirrorPage> {
   const page = await chromium.page();
   await page.setViewportSize({ width: 1280, height: 800 });
   const errors: string[] = [];
@@ -79,14 +79,29 @@ async function openMirror(opts: { getUserMediaError?: string } = {}): Promise<Mi
   // Init scripts run outside the page's CSP; strings, because tsx-compiled functions need a helper.
   await page.addInitScript(`
     window.__cspViolations = [];
-    document.addEventListener('securitypolicyviolation', (e) => window.__cspViolations.push(e.violatedDirective + ' ' + e.blockedURI));`);
+    document.addEventListener('securitypolicyviolation', (e) => window.__cspViolations.push(e.violatedDirective + ' ' + e.blockedURI));
+    window.__cameraOpens = 0;
+    const getUserMedia = navigator.mediaDevices.getUserMedia.bind(navigator.mediaDevices);
+    navigator.mediaDevices.getUserMedia = (c) => { if (c && c.video) window.__cameraOpens++; return getUserMedia(c); };`);
+  if (opts.cameraPermission) {
+    // What the Permissions API says before anything was asked (this Chromium grants all: --use-fake-ui-for-media-stream).
+    await page.addInitScript(`
+      const query = navigator.permissions.query.bind(navigator.permissions);
+      navigator.permissions.query = (d) => d && d.name === 'camera' ? Promise.resolve({ state: ${JSON.stringify(opts.cameraPermission)} }) : query(d);`);
+  }
   if (opts.getUserMediaError) {
+    // (replaces the counting wrapper: these tests count no opens)
     await page.addInitScript(`
       navigator.mediaDevices.getUserMedia = () => Promise.reject(new DOMException('test', ${JSON.stringify(opts.getUserMediaError)}));`);
   }
   await page.goto(`${server.url}/`);
   return { page, errors, violations: () => page.evaluate('window.__cspViolations') as Promise<string[]> };
 }
+
+/** How many times the page asked getUserMedia for a camera. */
+const cameraOpens = (page: Page) => page.evaluate('window.__cameraOpens') as Promise<number>;
+const cameraShown = (page: Page) =>
+  page.locator('#camera-video').evaluate((v: HTMLVideoElement) => v.srcObject instanceof MediaStream && v.srcObject.getVideoTracks()[0]?.readyState === 'live');
 
 async function expectClean(m: MirrorPage, allowedErrors: RegExp[] = []): Promise<void> {
   assert.deepEqual(await m.violations(), [], 'CSP violations');
@@ -137,7 +152,10 @@ test('idle page: every text in place, ready to start, strict CSP holds', async (
   assert.equal(await stateOf(page), 'idle');
   assert.ok(await page.locator('#placeholder').isVisible());
   assert.equal(await page.locator('#placeholder h2').textContent(), TEXT.placeholderTitle);
-  assert.ok(await page.locator('#camera-off').isVisible());
+  // The camera was allowed (this Chromium allows it): the page shows it before Start.
+  await page.locator('#camera-off').waitFor({ state: 'hidden' });
+  assert.ok(await cameraShown(page), 'camera previewed at load');
+  assert.equal(await cameraOpens(page), 1);
   assert.ok(await page.locator('#snapshot').isDisabled(), 'no snapshot without a picture');
   assert.equal(await page.locator('#mute').getAttribute('aria-label'), TEXT.unmute);
   assert.equal(await page.locator('#mirror-video').evaluate((v: HTMLVideoElement) => v.muted), true, 'mirror sound off by default');
@@ -257,6 +275,48 @@ test('Start → I_AM_STARTING → I_CAN_STOP → live mirror; stats, snapshot, s
   assert.equal(await page.locator('#camera-video').evaluate((v: HTMLVideoElement) => v.srcObject), null, 'camera released');
   await expectClean(m);
   await page.context().close();
+});
+
+test('camera allowed before: shown at load and used by Start (opened once); Stop turns it off; not allowed: nothing opened until Start', async () => {
+  server.script = echoing();
+  const m = await openMirror();
+  const { page } = m;
+  await page.locator('#camera-off').waitFor({ state: 'hidden' });
+  assert.ok(await cameraShown(page), 'camera previewed at load');
+  const previewTrack = await page.locator('#camera-video').evaluate((v: HTMLVideoElement) => (v.srcObject as MediaStream).getVideoTracks()[0]!.id);
+  await startStop(page).click();
+  await waitForLive(page);
+  assert.equal(await cameraOpens(page), 1, 'Start took the previewed camera');
+  const sentTrack = await page.evaluate(() => {
+    const track = (document.querySelector('#camera-video') as HTMLVideoElement).srcObject as MediaStream;
+    return track.getVideoTracks()[0]!.id;
+  });
+  assert.equal(sentTrack, previewTrack);
+  await startStop(page).click();
+  await waitForState(page, 'idle');
+  assert.ok(await page.locator('#camera-off').isVisible(), 'Stop turns the camera off');
+  assert.equal(await page.locator('#camera-video').evaluate((v: HTMLVideoElement) => v.srcObject), null, 'camera released');
+  await startStop(page).click();
+  await waitForLive(page);
+  assert.equal(await cameraOpens(page), 2, 'the next Start opens it again');
+  await startStop(page).click();
+  await waitForState(page, 'idle');
+  await expectClean(m);
+  await page.context().close();
+
+  // Not allowed yet (the browser would ask): nothing is opened before the person presses Start.
+  const asked = await openMirror({ cameraPermission: 'prompt' });
+  await asked.page.locator('#status-text', { hasText: TEXT.status.ready }).waitFor();
+  await new Promise((r) => setTimeout(r, 500));
+  assert.equal(await cameraOpens(asked.page), 0, 'no camera at load');
+  assert.ok(await asked.page.locator('#camera-off').isVisible());
+  await startStop(asked.page).click();
+  await waitForLive(asked.page);
+  assert.equal(await cameraOpens(asked.page), 1);
+  await startStop(asked.page).click();
+  await waitForState(asked.page, 'idle');
+  await expectClean(asked);
+  await asked.page.context().close();
 });
 
 test('a server error on start shows its message and offers Try again', async () => {
