@@ -10,6 +10,9 @@
  * CPU/RSS from /proc, detections from ServerManager.getMetadata, and the harness's own CPU —
  * it shares the machine with the server. Prints tables; --json writes everything.
  *
+ * --motion: only the motion clips (bench/motion.ts: does the hat follow a moving face?), at
+ * --sessions (default 1,4) wrtc cameras, --seconds scored per clip.
+ *
  * Clients: `wrtc` is a Node fake camera (bench/measure.ts); `chromium` is the real page in headless
  * Chromium through web mode (bench/browser.ts). Both run by default; without --sessions/--starts
  * wrtc runs 1,2,4,8 sessions and 20 Starts, Chromium 1,2,4 and 10 (+ the cold one).
@@ -24,6 +27,7 @@
 import { writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { measureBrowser, type BrowserResult } from './browser.js';
+import { measureMotion, type MotionResult } from './motion.js';
 import { measureStarts, runSessions, type Camera, type RunResult, type StartsResult } from './measure.js';
 import { machineInfo, openServer } from './server.js';
 import { renderBench } from './report.js';
@@ -54,6 +58,8 @@ export interface BenchResult {
   starts: StartsResult | null;
   /** The real page in headless Chromium (--client chromium, and in the default run). */
   browser: BrowserResult | null;
+  /** `--motion` only (the other clients do not run then). */
+  motion: MotionResult | null;
   targets: TargetResult[];
   durationSeconds: number;
 }
@@ -64,7 +70,7 @@ const CLIENTS: Client[] = ['wrtc', 'chromium'];
 const DEFAULT_SESSIONS: Record<Client, string> = { wrtc: '1,2,4,8', chromium: '1,2,4' };
 const DEFAULT_STARTS: Record<Client, string> = { wrtc: '20', chromium: '10' };
 
-const USAGE = 'usage: npm run bench -- [--client wrtc|chromium|all] [--kms ws://…] [--kms-pid N] [--seconds N] [--warmup N] [--sessions 1,2,4,8] [--starts N] [--width W --height H --fps F] [--no-loopback] [--repeat N] [--hat-url URL] [--json FILE] [--markdown] [--cpu-prof DIR] [--engine-arg FLAG]… [--quiet]';
+const USAGE = 'usage: npm run bench -- [--motion] [--client wrtc|chromium|all] [--kms ws://…] [--kms-pid N] [--seconds N] [--warmup N] [--sessions 1,2,4,8] [--starts N] [--width W --height H --fps F] [--no-loopback] [--repeat N] [--hat-url URL] [--json FILE] [--markdown] [--cpu-prof DIR] [--engine-arg FLAG]… [--quiet]';
 
 function parse() {
   const { values } = parseArgs({
@@ -87,6 +93,7 @@ function parse() {
       'cpu-prof': { type: 'string' },
       'engine-arg': { type: 'string', multiple: true, default: [] },
       quiet: { type: 'boolean', default: false },
+      motion: { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
     },
   });
@@ -103,7 +110,9 @@ function parse() {
   const clients = values.client === 'all' ? CLIENTS : CLIENTS.filter((c) => c === values.client);
   if (clients.length === 0) throw new Error(`--client must be wrtc, chromium or all, got "${values.client}"`);
   return {
-    clients,
+    clients: values.motion ? [] : clients,
+    motion: values.motion,
+    motionSessions: sessionsOf(values.sessions ?? '1,4'),
     kms: values.kms,
     kmsPid: values['kms-pid'] ? num('kms-pid', values['kms-pid'], 1) : undefined,
     hatUrl: values['hat-url'],
@@ -161,6 +170,15 @@ async function main(): Promise<number> {
       await server.close();
     }
   }
+  let motion: MotionResult | null = null;
+  if (o.motion) {
+    const server = await openServer({ kms: o.kms, kmsPid: o.kmsPid, nodeArgs: o.engineArgs });
+    try {
+      motion = await measureMotion(server, { sessions: o.motionSessions, seconds: o.seconds, warmupSeconds: o.warmup, width: o.camera.width, height: o.camera.height, log });
+    } finally {
+      await server.close();
+    }
+  }
   // The browser last: it launches its own web mode (and engine), so its cold Start is a real first one.
   const browser = o.clients.includes('chromium')
     ? await measureBrowser({
@@ -205,7 +223,8 @@ async function main(): Promise<number> {
     latencyVsLoopback,
     starts,
     browser,
-    targets: evaluateTargets(o.camera, runs, starts, browser),
+    motion,
+    targets: evaluateTargets(o.camera, runs, starts, browser, motion),
     durationSeconds: Math.round((Date.now() - t0) / 1000),
   };
   report(renderBench(result, o.markdown));
@@ -213,7 +232,7 @@ async function main(): Promise<number> {
     await writeFile(o.json, `${JSON.stringify(result, null, 2)}\n`);
     log(`wrote ${o.json}`);
   }
-  return runs.some((r) => r.error) || browser?.runs.some((r) => r.error) || browser?.failures.length ? 1 : 0;
+  return runs.some((r) => r.error) || browser?.runs.some((r) => r.error) || browser?.failures.length || motion?.runs.some((r) => r.error) ? 1 : 0;
 }
 
 /**

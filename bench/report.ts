@@ -1,6 +1,8 @@
 /** The bench's printed tables. */
 import type { BenchResult } from './cli.js';
 import { PHASES, type BrowserResult } from './browser.js';
+import { clipDescription } from './motion-clips.js';
+import type { MotionResult } from './motion.js';
 import { round } from './stats.js';
 import { metText } from './targets.js';
 import { fmt, renderTable, type Cell } from './table.js';
@@ -30,10 +32,28 @@ export function renderBench(r: BenchResult, markdown = false): string {
     lines.push('');
   }
   if (r.browser) lines.push(...renderBrowser(r.browser, md), '');
+  if (r.motion) lines.push(...renderMotion(r.motion, md), '');
 
   lines.push('Targets');
   lines.push(renderTable(['target', 'measured', 'result'], r.targets.map((t) => [t.target, t.value, metText(t.met)]), md));
   return lines.join('\n');
+}
+
+function renderMotion(m: MotionResult, md: { markdown: boolean }): string[] {
+  return [
+    'Motion: the hat on a moving face (key-colour hat found in every returned frame vs KMS\'s placement on the true face box of that frame; wrtc cameras)',
+    renderTable(
+      ['clip', 'motion', 'sessions', 'frames', 'error px p50 / p95', 'lag frames p50', 'roll error ° p95', 'still jitter px p95', 'missing', 'doubled', 'fps', 'engine cores'],
+      m.runs.map((r) => [
+        r.clip, clipDescription(r.clip), r.sessions,
+        r.error ? `ERROR: ${r.error}` : r.frames,
+        `${fmt(r.hatErrorPx.p50)} / ${fmt(r.hatErrorPx.p95)}`,
+        fmt(r.lagFrames.p50, 0), fmt(r.rollErrorDeg.p95), r.jitterPx ? fmt(r.jitterPx.p95) : '–',
+        r.missing, r.doubled, fmt(r.fps), fmt(r.engineCores, 2),
+      ]),
+      md,
+    ),
+  ];
 }
 
 function renderWrtcRuns(r: BenchResult, md: { markdown: boolean }): string[] {

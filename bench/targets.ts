@@ -1,6 +1,7 @@
 /** The issue's performance targets, evaluated from a bench result (soak targets: bench/soak.ts). */
 import type { BrowserResult } from './browser.js';
 import type { Camera, RunResult, StartsResult } from './measure.js';
+import type { MotionResult } from './motion.js';
 import { fmt } from './table.js';
 
 export interface TargetResult {
@@ -21,10 +22,17 @@ export const TARGETS = {
   browserStartP95Ms: 600,
   browserColdMs: 1000,
   browserSessions: 4,
+  /** The hat follows the face (issue 12), bench --motion. */
+  motionPanP95Px: 12,
+  motionPanP95PxAt4: 20,
+  motionLagFrames: 1,
+  motionRollP95Deg: 5,
+  motionStillJitterP95Px: 2,
 };
 
-export function evaluateTargets(cam: Camera, runs: RunResult[], starts: StartsResult | null, browser: BrowserResult | null = null): TargetResult[] {
+export function evaluateTargets(cam: Camera, runs: RunResult[], starts: StartsResult | null, browser: BrowserResult | null = null, motion: MotionResult | null = null): TargetResult[] {
   const out: TargetResult[] = [];
+  if (motion) return motionTargets(cam, motion);
   const mirror = (n: number) => runs.find((r) => r.pipeline === 'mirror' && r.sessions === n && !r.error);
   const loop = (n: number) => runs.find((r) => r.pipeline === 'loopback' && r.sessions === n && !r.error);
   const reference = cam.width === 640 && cam.height === 480 && cam.fps === 30;
@@ -85,6 +93,33 @@ function browserTargets(cam: Camera, b: BrowserResult): TargetResult[] {
     value: m ? `${fmt(m.fps.min)} fps min; ${added ? `+${fmt(added.addedP50Ms)} ms = ${fmt(added.addedP50Frames, 2)} frames` : 'no loopback run'}` : 'not measured',
     met: m && added?.addedP50Frames != null ? m.fps.min! >= TARGETS.minFps && added.addedP50Frames <= TARGETS.addedLatencyFrames : null,
   });
+  return out;
+}
+
+function motionTargets(cam: Camera, m: MotionResult): TargetResult[] {
+  const run = (clip: string, n: number) => m.runs.find((r) => r.clip === clip && r.sessions === n && !r.error);
+  const reference = cam.width === 640 && cam.height === 480;
+  const check = (target: string, value: number | null | undefined, max: number, unit: string, extra = '') => ({
+    target,
+    value: value == null ? 'not measured' : `${fmt(value)} ${unit}${extra}`,
+    met: value == null || !reference ? null : value <= max,
+  });
+  const pan1 = run('pan', 1);
+  const pan4 = run('pan', 4);
+  const still = run('still', 1);
+  const out: TargetResult[] = [
+    check(`pan clip, 1 session: hat error p95 ≤ ${TARGETS.motionPanP95Px} px at 640×480`, pan1?.hatErrorPx.p95, TARGETS.motionPanP95Px, 'px', pan1 ? ` (p50 ${fmt(pan1.hatErrorPx.p50)})` : ''),
+    check(`pan clip, 1 session: lag p50 ≤ ${TARGETS.motionLagFrames} frame`, pan1?.lagFrames.p50, TARGETS.motionLagFrames, 'frames'),
+    check(`pan clip, 4 sessions: hat error p95 ≤ ${TARGETS.motionPanP95PxAt4} px`, pan4?.hatErrorPx.p95, TARGETS.motionPanP95PxAt4, 'px', pan4 ? ` (${fmt(pan4.fps)} fps)` : ''),
+    check(`roll clip: roll error p95 ≤ ${TARGETS.motionRollP95Deg}°`, run('roll', 1)?.rollErrorDeg.p95, TARGETS.motionRollP95Deg, '°'),
+    check(`still face: hat moves ≤ ${TARGETS.motionStillJitterP95Px} px p95 between frames`, still?.jitterPx?.p95, TARGETS.motionStillJitterP95Px, 'px'),
+  ];
+  out.push({
+    target: `motion clips, 1 session: mirror fps ≥ ${TARGETS.fpsRatio}× camera`,
+    value: pan1 ? `${fmt(pan1.fps)} fps on the pan clip = ${fmt(pan1.fps / 30, 3)}×` : 'not measured',
+    met: pan1 ? pan1.fps >= TARGETS.fpsRatio * 30 : null,
+  });
+  out.push({ target: 'no hat missing or doubled on a face', value: `${m.missedFrames} frames`, met: m.missedFrames === 0 });
   return out;
 }
 

@@ -1,10 +1,14 @@
 /**
  * BoxTracker: faces carried and smoothed between detections, matched frame to frame, dropped
- * only after several detections in a row miss them.
+ * only after several detections in a row miss them; moved with the picture on every frame
+ * (face-motion.ts), and late detections moved on by the motion since their frame.
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import type { VideoFrame } from '../engine/media/frames.js';
 import { BoxTracker } from '../engine/vision/box-tracker.js';
+import { faceShift, halfLuma } from '../engine/vision/face-motion.js';
+import { loadBackgroundI420 } from './helpers/video-fixtures.js';
 
 const box = (x: number, y: number, size = 100) => ({ x, y, width: size, height: size });
 
@@ -58,5 +62,57 @@ describe('BoxTracker', () => {
   it('rejects a smoothing weight outside (0, 1]', () => {
     assert.throws(() => new BoxTracker({ smoothing: 0 }), RangeError);
     assert.throws(() => new BoxTracker({ smoothing: 1.5 }), RangeError);
+  });
+});
+
+/** A textured 640×480 I420 frame (the fixture face) with its picture moved by (dx, dy) whole pixels. */
+async function movedFace(dx: number, dy: number): Promise<VideoFrame> {
+  const base = await loadBackgroundI420('face');
+  const out = new Uint8Array(base.data.length).fill(128);
+  for (let y = 0; y < 480; y++) for (let x = 0; x < 640; x++) {
+    const sx = x - dx;
+    const sy = y - dy;
+    out[y * 640 + x] = sx >= 0 && sy >= 0 && sx < 640 && sy < 480 ? base.data[sy * 640 + sx]! : 16;
+  }
+  return { width: 640, height: 480, data: out };
+}
+
+describe('face motion between frames', () => {
+  const face = { x: 238, y: 57, width: 101, height: 101 }; // the fixture face (KMS's box)
+
+  it('finds the move of the face region to within half a pixel, none on a still picture', async () => {
+    const a = halfLuma(await movedFace(0, 0));
+    for (const [dx, dy] of [[0, 0], [3, 0], [-5, 2], [12, -8], [1, 1]] as const) {
+      const b = halfLuma(await movedFace(dx, dy));
+      const s = faceShift(a, b, face, { dx: 0, dy: 0 })!;
+      assert.ok(Math.abs(s.dx - dx) <= 0.5 && Math.abs(s.dy - dy) <= 0.5, `moved (${dx}, ${dy}), found (${s.dx.toFixed(2)}, ${s.dy.toFixed(2)})`);
+    }
+  });
+
+  it('searches around the last move, and gives up where the region or the search leaves the computed luma', async () => {
+    const a = halfLuma(await movedFace(0, 0));
+    const far = halfLuma(await movedFace(30, 0));
+    const s = faceShift(a, far, face, { dx: 28, dy: 0 })!;
+    assert.ok(Math.abs(s.dx - 30) <= 0.5, `found ${s.dx}`);
+    assert.equal(faceShift(a, a, { x: 2, y: 2, width: 60, height: 60 }, { dx: 0, dy: 0 }), null, 'at the frame edge');
+    const part = halfLuma(await movedFace(0, 0), { x: 0, y: 0, width: 100, height: 100 });
+    assert.equal(faceShift(a, part, face, { dx: 0, dy: 0 }), null, 'search outside the computed part');
+    assert.equal(faceShift(a, a, { x: 300, y: 200, width: 20, height: 20 }, { dx: 0, dy: 0 }), null, 'too small to match');
+  });
+
+  it('BoxTracker.follow moves a face with the picture; a late detection is moved on by the motion since its frame', async () => {
+    const tracker = new BoxTracker({ smoothing: 0.5 });
+    tracker.follow(await movedFace(0, 0));
+    tracker.update([face]);
+    const seqAtStart = tracker.follow(await movedFace(0, 0));
+    for (let i = 1; i <= 4; i++) tracker.follow(await movedFace(3 * i, 0));
+    const [moved] = tracker.boxes;
+    assert.ok(Math.abs(moved!.x - (face.x + 12)) <= 1 && Math.abs(moved!.y - face.y) <= 1, `followed to ${JSON.stringify(moved)}`);
+    // The detector reports the face where it was at seqAtStart: the box must stay where the face is now.
+    const [after] = tracker.update([face], seqAtStart);
+    assert.ok(Math.abs(after!.x - (face.x + 12)) <= 1, `a late detection pulled the box back to ${after!.x}`);
+    // Still picture: the box does not drift.
+    for (let i = 0; i < 10; i++) tracker.follow(await movedFace(12, 0));
+    assert.ok(Math.abs(tracker.boxes[0]!.x - after!.x) <= 1, 'no drift on a still face');
   });
 });

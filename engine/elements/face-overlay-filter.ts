@@ -1,7 +1,8 @@
 /**
  * FaceOverlayFilter: draws an image over every face, placed as KMS places it. Video frames
- * pass through synchronously; face detection runs off this thread (engine/vision) and the
- * newest smoothed boxes are drawn into every frame. Audio passes through unchanged.
+ * pass through synchronously; face detection runs off this thread (engine/vision), and between
+ * detections every frame moves the faces with the picture (box-tracker.ts), so the hat follows
+ * a moving head on every frame. Audio passes through unchanged.
  *
  * Like KMS, setOverlayedImage answers at once and loads the image afterwards; a load failure
  * is reported through this object's `Error` event, not as a failed call. Unlike KMS, faces
@@ -52,7 +53,8 @@ export class FaceOverlayFilterImpl extends MediaElementImpl implements Detection
   protected override receiveVideo(frame: VideoFrame): void {
     const overlay = this.overlay;
     if (!overlay) return this.pushVideo(frame);
-    detectionService().offer(this, frame);
+    const seq = this.tracker.follow(frame);
+    detectionService().offer(this, frame, seq);
     const boxes = this.tracker.boxes;
     if (boxes.length === 0) return this.pushVideo(frame);
     // Draw on a copy: the source element may hand this same frame to other sinks too.
@@ -61,9 +63,9 @@ export class FaceOverlayFilterImpl extends MediaElementImpl implements Detection
     this.pushVideo(out);
   }
 
-  onFaces(boxes: FaceBox[]): void {
+  onFaces(boxes: FaceBox[], seq: number): void {
     this.detectionFailed = false;
-    this.tracker.update(boxes);
+    this.tracker.update(boxes, seq);
   }
 
   onDetectionError(message: string): void {

@@ -1,9 +1,16 @@
 /**
  * Carries face boxes from one detection to the next so hats neither jitter nor blink:
  * each detection is matched to the face it continues, boxes are smoothed exponentially, and a
- * face survives a few detections that miss it. Between detections the boxes stand still.
+ * face survives a few detections that miss it.
+ *
+ * Fed every frame (`follow`), it also moves each face with the picture between detections
+ * (face-motion.ts), and a detection — which arrives frames after the frame it was run on — is
+ * first moved on by how far its face has moved since that frame. Without `follow` the boxes
+ * stand still between detections.
  */
+import type { VideoFrame } from '../media/frames.js';
 import type { FaceBox } from './face-detector.js';
+import { faceShift, halfLuma, lumaNeeded, type Luma, type Rect } from './face-motion.js';
 
 export interface TrackerOptions {
   /** Weight of a new detection in the running average, in (0, 1]; 1 = no smoothing. */
@@ -20,10 +27,43 @@ interface Track {
   width: number;
   height: number;
   missed: number;
+  /** The last frame's move, where the next search starts. */
+  dx: number;
+  dy: number;
+  /** Where the track's centre was moved by `follow`, summed, as of each recent frame (by seq % HISTORY). */
+  movedX: Float64Array;
+  movedY: Float64Array;
+  seqs: Int32Array;
+}
+
+/** Frames of motion kept per face: a detection older than this is not moved on (2 s at 30 fps). */
+const HISTORY = 64;
+/** Moves below this (frame px) are codec noise on a still face, not motion. */
+const STILL_PX = 0.35;
+
+function newTrack(b: FaceBox, seq: number): Track {
+  const t: Track = {
+    x: b.x, y: b.y, width: b.width, height: b.height, missed: 0, dx: 0, dy: 0,
+    movedX: new Float64Array(HISTORY), movedY: new Float64Array(HISTORY), seqs: new Int32Array(HISTORY).fill(-1),
+  };
+  t.seqs[seq % HISTORY] = seq;
+  return t;
+}
+
+/** How far `t` moved since frame `seq` (zero if that frame is not in its history). */
+function movedSince(t: Track, seq: number, now: number): { dx: number; dy: number } {
+  const i = seq % HISTORY;
+  const j = now % HISTORY;
+  if (seq < 0 || t.seqs[i] !== seq || t.seqs[j] !== now) return { dx: 0, dy: 0 };
+  return { dx: t.movedX[j]! - t.movedX[i]!, dy: t.movedY[j]! - t.movedY[i]! };
 }
 
 export class BoxTracker {
   private tracks: Track[] = [];
+  /** Frames seen by `follow`; a detection's seq says which one it ran on. */
+  private seq = 0;
+  private prevLuma: Luma | undefined;
+  private spareLuma: Luma | undefined;
   private readonly smoothing: number;
   private readonly maxMissed: number;
   private readonly maxJump: number;
@@ -35,12 +75,56 @@ export class BoxTracker {
     if (!(this.smoothing > 0 && this.smoothing <= 1)) throw new RangeError(`smoothing must be in (0, 1], got ${this.smoothing}`);
   }
 
-  /** Feeds one detection's result (call once per completed detection); returns the current boxes. */
-  update(detections: readonly FaceBox[]): FaceBox[] {
+  /**
+   * Moves every face with the picture from the previous frame to this one; returns this frame's
+   * seq, to be given back to `update` with the detection run on it.
+   */
+  follow(frame: VideoFrame): number {
+    const seq = ++this.seq;
+    if (this.tracks.length === 0) {
+      this.prevLuma = undefined;
+      return seq;
+    }
+    const cur = halfLuma(frame, union(this.tracks.map((t) => lumaNeeded(t, t))), this.spareLuma);
+    const prev = this.prevLuma;
+    for (const t of this.tracks) {
+      const last = (seq - 1) % HISTORY;
+      const had = t.seqs[last] === seq - 1;
+      let mx = had ? t.movedX[last]! : 0;
+      let my = had ? t.movedY[last]! : 0;
+      const shift = prev ? faceShift(prev, cur, t, t) : null;
+      if (shift && Math.hypot(shift.dx, shift.dy) >= STILL_PX) {
+        t.x += shift.dx;
+        t.y += shift.dy;
+        mx += shift.dx;
+        my += shift.dy;
+        t.dx = shift.dx;
+        t.dy = shift.dy;
+      } else {
+        t.dx = t.dy = 0;
+      }
+      const i = seq % HISTORY;
+      t.movedX[i] = mx;
+      t.movedY[i] = my;
+      t.seqs[i] = seq;
+    }
+    this.spareLuma = prev;
+    this.prevLuma = cur;
+    return seq;
+  }
+
+  /**
+   * Feeds one detection's result (call once per completed detection); returns the current boxes.
+   * `seq` (from `follow`) is the frame it ran on: each face it matches is compared as of that
+   * frame, and corrected as of now.
+   */
+  update(detections: readonly FaceBox[], seq = this.seq): FaceBox[] {
+    const moved = this.tracks.map((t) => movedSince(t, seq, this.seq));
     // Greedy matching, closest pairs first: a handful of faces at most, so O(n·m log) is nothing.
     const pairs: Array<{ t: number; d: number; dist: number }> = [];
     this.tracks.forEach((track, t) => detections.forEach((det, d) => {
-      const dist = centreDistance(track, det) / Math.max(track.width, track.height, det.width, det.height);
+      const then = { ...track, x: track.x - moved[t]!.dx, y: track.y - moved[t]!.dy };
+      const dist = centreDistance(then, det) / Math.max(track.width, track.height, det.width, det.height);
       if (dist < this.maxJump) pairs.push({ t, d, dist });
     }));
     pairs.sort((a, b) => a.dist - b.dist);
@@ -51,17 +135,22 @@ export class BoxTracker {
       if (trackHit.has(t) || detUsed.has(d)) continue;
       trackHit.add(t);
       detUsed.add(d);
-      const track = this.tracks[t];
-      const det = detections[d];
-      track.x += a * (det.x - track.x);
-      track.y += a * (det.y - track.y);
+      const track = this.tracks[t]!;
+      const det = detections[d]!;
+      // Centres and sizes are smoothed apart, so a size change does not drag the centre.
+      const cx = det.x + det.width / 2 + moved[t]!.dx;
+      const cy = det.y + det.height / 2 + moved[t]!.dy;
+      const tcx = track.x + track.width / 2 + a * (cx - (track.x + track.width / 2));
+      const tcy = track.y + track.height / 2 + a * (cy - (track.y + track.height / 2));
       track.width += a * (det.width - track.width);
       track.height += a * (det.height - track.height);
+      track.x = tcx - track.width / 2;
+      track.y = tcy - track.height / 2;
       track.missed = 0;
     }
     this.tracks = this.tracks.filter((track, t) => trackHit.has(t) || ++track.missed <= this.maxMissed);
     detections.forEach((det, d) => {
-      if (!detUsed.has(d)) this.tracks.push({ x: det.x, y: det.y, width: det.width, height: det.height, missed: 0 });
+      if (!detUsed.has(d)) this.tracks.push(newTrack(det, this.seq));
     });
     return this.boxes;
   }
@@ -76,4 +165,10 @@ export class BoxTracker {
 
 function centreDistance(a: FaceBox, b: FaceBox): number {
   return Math.hypot(a.x + a.width / 2 - (b.x + b.width / 2), a.y + a.height / 2 - (b.y + b.height / 2));
+}
+
+function union(rects: readonly Rect[]): Rect {
+  const x = Math.min(...rects.map((r) => r.x));
+  const y = Math.min(...rects.map((r) => r.y));
+  return { x, y, width: Math.max(...rects.map((r) => r.x + r.width)) - x, height: Math.max(...rects.map((r) => r.y + r.height)) - y };
 }

@@ -12,14 +12,15 @@ import { i420Size, type VideoFrame } from '../media/frames.js';
 import { DETECT_MAX_WIDTH, FaceDetector, type FaceBox } from './face-detector.js';
 
 export interface DetectionClient {
-  /** Called with each finished detection for a frame this client offered. */
-  onFaces(boxes: FaceBox[]): void;
+  /** Called with each finished detection, with the tag of the frame it ran on. */
+  onFaces(boxes: FaceBox[], tag: number): void;
   /** Called when detection cannot run (the model failed to load, the worker died). */
   onDetectionError(message: string): void;
 }
 
 interface Entry {
   frame?: VideoFrame;
+  tag: number;
   lastStart: number;
 }
 
@@ -69,12 +70,16 @@ export class DetectionService {
       });
   }
 
-  /** Offers a client's newest frame; the previous one it offered, if not yet taken, is dropped. */
-  offer(client: DetectionClient, frame: VideoFrame): void {
+  /**
+   * Offers a client's newest frame, with a tag that comes back with its result; the previous
+   * one it offered, if not yet taken, is dropped.
+   */
+  offer(client: DetectionClient, frame: VideoFrame, tag = 0): void {
     if (this.closed) return;
     let entry = this.clients.get(client);
-    if (!entry) this.clients.set(client, (entry = { lastStart: 0 }));
+    if (!entry) this.clients.set(client, (entry = { lastStart: 0, tag }));
     entry.frame = frame;
+    entry.tag = tag;
     this.pump();
   }
 
@@ -103,6 +108,7 @@ export class DetectionService {
     if (!due) return;
     const [client, entry] = due;
     const frame = entry.frame!;
+    const tag = entry.tag;
     entry.frame = undefined;
     entry.lastStart = now;
     // Round robin: the client served goes to the back of the line.
@@ -117,7 +123,7 @@ export class DetectionService {
           this.state = 'ready';
           this.stats.detections++;
           this.stats.totalMs += performance.now() - now;
-          if (this.clients.has(client)) client.onFaces(boxes);
+          if (this.clients.has(client)) client.onFaces(boxes, tag);
         },
         (err: Error) => {
           // A dead worker is not restarted by FaceDetector: start a new one for the next frame.

@@ -1,0 +1,165 @@
+/**
+ * Clips with a face on a known path, for `npm run bench -- --motion`: the fixture astronaut
+ * (decoded by ffmpeg) is scaled, rolled and moved by an affine warp per frame, so the true face
+ * box and roll of every frame are known from the clip's construction — never from a detector.
+ *
+ * Each motion is a sum of sines of the frame number (one place: `poseAt` renders and scores from
+ * the same numbers). At 640×480 the face is ≈ 90 px wide (KMS's Haar geometry), low enough in the
+ * frame that the tutorial's hat (1.6 face widths, 1.2 above the face) stays inside it.
+ */
+import { execFile } from 'node:child_process';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { i420Size } from '../engine/media/frames.js';
+import { FACE_IN_SOURCE } from '../test/helpers/face-clip.js';
+import { FIXTURES_DIR } from '../test/helpers/video-fixtures.js';
+
+export type ClipName = 'still' | 'pan' | 'bob' | 'zoom' | 'roll';
+export const CLIP_NAMES: ClipName[] = ['still', 'pan', 'bob', 'zoom', 'roll'];
+
+/** value(n) = base + amplitude · sin(2π n / period) */
+interface Wave {
+  base: number;
+  amplitude?: number;
+  period?: number;
+}
+
+interface ClipSpec {
+  /** Where the face's centre is, as fractions of the frame. */
+  x: Wave;
+  y: Wave;
+  /** Face side (Haar geometry) as a fraction of the frame height. */
+  side: Wave;
+  /** Roll in degrees, clockwise on screen. */
+  rollDeg: Wave;
+  what: string;
+}
+
+const FACE = 0.1875; // 90 px of 480
+/** 8 s at 30 fps: every clip's motions repeat within it. */
+export const MOTION_CLIP_FRAMES = 240;
+
+const CLIPS: Record<ClipName, ClipSpec> = {
+  still: { x: { base: 0.5 }, y: { base: 0.6 }, side: { base: FACE }, rollDeg: { base: 0 }, what: 'the face does not move' },
+  // ±0.1875·640 = ±120 px per 240 frames: peak 3.1 px/frame = 94 px/s ≈ one face width a second.
+  pan: { x: { base: 0.5, amplitude: 0.1875, period: 240 }, y: { base: 0.6 }, side: { base: FACE }, rollDeg: { base: 0 }, what: 'left ↔ right, ≈ 1 face width/s' },
+  bob: { x: { base: 0.5 }, y: { base: 0.62, amplitude: 0.05, period: 60 }, side: { base: FACE }, rollDeg: { base: 0 }, what: 'up ↔ down ±24 px, twice a second' },
+  zoom: { x: { base: 0.5 }, y: { base: 0.62 }, side: { base: FACE, amplitude: 0.05, period: 120 }, rollDeg: { base: 0 }, what: 'face 66 ↔ 114 px, 4 s period' },
+  roll: { x: { base: 0.5 }, y: { base: 0.6 }, side: { base: FACE }, rollDeg: { base: 0, amplitude: 20, period: 120 }, what: 'head tilt ±20°, 4 s period' },
+};
+
+export function clipDescription(name: ClipName): string {
+  return CLIPS[name].what;
+}
+
+/** Where the face is in frame n. */
+export interface Pose {
+  /** Face centre, frame pixels (continuous coordinates: pixel i spans [i, i+1)). */
+  cx: number;
+  cy: number;
+  /** Face side, Haar geometry. */
+  side: number;
+  /** Clockwise on screen, degrees. */
+  rollDeg: number;
+}
+
+const wave = (w: Wave, n: number) => w.base + (w.amplitude ?? 0) * Math.sin((2 * Math.PI * n) / (w.period ?? 1));
+
+export function poseAt(name: ClipName, n: number, width: number, height: number): Pose {
+  const c = CLIPS[name];
+  const i = ((n % MOTION_CLIP_FRAMES) + MOTION_CLIP_FRAMES) % MOTION_CLIP_FRAMES;
+  return { cx: wave(c.x, i) * width, cy: wave(c.y, i) * height, side: wave(c.side, i) * height, rollDeg: wave(c.rollDeg, i) };
+}
+
+/** The upright Haar-geometry box of a pose (what KMS's placement formula takes). */
+export function boxOf(p: Pose): { x: number; y: number; width: number; height: number } {
+  return { x: p.cx - p.side / 2, y: p.cy - p.side / 2, width: p.side, height: p.side };
+}
+
+const SOURCE_SIZE = 512;
+const FACE_CX = FACE_IN_SOURCE.x + FACE_IN_SOURCE.side / 2;
+const FACE_CY = FACE_IN_SOURCE.y + FACE_IN_SOURCE.side / 2;
+const execFileP = promisify(execFile);
+
+/** astronaut.png as 512×512 RGB, decoded by ffmpeg. */
+async function sourceRgb(): Promise<Uint8Array> {
+  const { stdout } = await execFileP(
+    'ffmpeg',
+    ['-v', 'error', '-i', path.join(FIXTURES_DIR, 'astronaut.png'), '-vf', `scale=${SOURCE_SIZE}:${SOURCE_SIZE}`, '-frames:v', '1', '-pix_fmt', 'rgb24', '-f', 'rawvideo', 'pipe:1'],
+    { encoding: 'buffer', maxBuffer: 16 * 1024 * 1024 },
+  );
+  if (stdout.length !== SOURCE_SIZE * SOURCE_SIZE * 3) throw new Error(`ffmpeg decoded ${stdout.length} bytes of astronaut.png`);
+  return new Uint8Array(stdout.buffer, stdout.byteOffset, stdout.length);
+}
+
+/**
+ * Renders the clip as I420 frames: each output pixel is mapped back into the source (the
+ * inverse of scale k, roll θ about the face centre, translation) and sampled bilinearly; outside
+ * the source is black. BT.601 limited range, as WebRTC carries it.
+ */
+export async function renderClip(name: ClipName, width: number, height: number): Promise<Uint8Array[]> {
+  const src = await sourceRgb();
+  const frames: Uint8Array[] = [];
+  const rgb = new Float32Array(width * height * 3);
+  for (let n = 0; n < MOTION_CLIP_FRAMES; n++) {
+    const p = poseAt(name, n, width, height);
+    const k = p.side / FACE_IN_SOURCE.side;
+    const t = (p.rollDeg * Math.PI) / 180;
+    const cos = Math.cos(t) / k;
+    const sin = Math.sin(t) / k;
+    for (let y = 0; y < height; y++) {
+      for (let x = 0; x < width; x++) {
+        // frame → source: s = C_face + R(−θ)(p − c)/k, at the pixel's centre
+        const dx = x + 0.5 - p.cx;
+        const dy = y + 0.5 - p.cy;
+        const sx = FACE_CX + cos * dx + sin * dy - 0.5;
+        const sy = FACE_CY - sin * dx + cos * dy - 0.5;
+        const o = (y * width + x) * 3;
+        if (sx < 0 || sy < 0 || sx > SOURCE_SIZE - 1 || sy > SOURCE_SIZE - 1) {
+          rgb[o] = rgb[o + 1] = rgb[o + 2] = 0;
+          continue;
+        }
+        const x0 = Math.floor(sx);
+        const y0 = Math.floor(sy);
+        const x1 = Math.min(x0 + 1, SOURCE_SIZE - 1);
+        const y1 = Math.min(y0 + 1, SOURCE_SIZE - 1);
+        const fx = sx - x0;
+        const fy = sy - y0;
+        for (let c = 0; c < 3; c++) {
+          const a = src[(y0 * SOURCE_SIZE + x0) * 3 + c]!;
+          const b = src[(y0 * SOURCE_SIZE + x1) * 3 + c]!;
+          const d = src[(y1 * SOURCE_SIZE + x0) * 3 + c]!;
+          const e = src[(y1 * SOURCE_SIZE + x1) * 3 + c]!;
+          rgb[o + c] = (a + (b - a) * fx) * (1 - fy) + (d + (e - d) * fx) * fy;
+        }
+      }
+    }
+    frames.push(rgbToI420(rgb, width, height));
+  }
+  return frames;
+}
+
+function rgbToI420(rgb: Float32Array, width: number, height: number): Uint8Array {
+  const out = new Uint8Array(i420Size(width, height));
+  const cw = Math.ceil(width / 2);
+  const ch = Math.ceil(height / 2);
+  for (let i = 0; i < width * height; i++) {
+    out[i] = 16 + 0.257 * rgb[i * 3]! + 0.504 * rgb[i * 3 + 1]! + 0.098 * rgb[i * 3 + 2]! + 0.5;
+  }
+  for (let cy = 0; cy < ch; cy++) {
+    for (let cx = 0; cx < cw; cx++) {
+      let r = 0, g = 0, b = 0, n = 0;
+      for (let dy = 0; dy < 2; dy++) for (let dx = 0; dx < 2; dx++) {
+        const x = 2 * cx + dx;
+        const y = 2 * cy + dy;
+        if (x >= width || y >= height) continue;
+        const o = (y * width + x) * 3;
+        r += rgb[o]!; g += rgb[o + 1]!; b += rgb[o + 2]!; n++;
+      }
+      r /= n; g /= n; b /= n;
+      out[width * height + cy * cw + cx] = 128 - 0.148 * r - 0.291 * g + 0.439 * b + 0.5;
+      out[width * height + cw * ch + cy * cw + cx] = 128 + 0.439 * r - 0.368 * g - 0.071 * b + 0.5;
+    }
+  }
+  return out;
+}

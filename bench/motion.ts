@@ -1,0 +1,281 @@
+/**
+ * `npm run bench -- --motion`: does the hat follow a moving face? Each clip of
+ * bench/motion-clips.ts goes through the real engine (MediaPipeline → WebRtcEndpoint →
+ * FaceOverlayFilter → same endpoint, as the app builds it) from 1 and 4 wrtc cameras at once.
+ * The hat is a key-colour image (its top half solid magenta, its bottom half transparent), so
+ * every returned frame says from its pixels alone where the hat was drawn and at what angle;
+ * its frame counter says which sent frame it is, and so where the face truly was.
+ *
+ * Per returned frame: position error = distance from the drawn key region's centroid to where
+ * KMS's placement formula puts it on the true face box of that frame (turned with the head by
+ * its roll: the hat sits on the head); roll error = the region's principal axis vs the true roll;
+ * lag = the d in 0..15 for which the true pose of frame n − d fits the drawn hat best (moving
+ * frames only); missing = no hat region; doubled = more than one. On the still clip, jitter =
+ * how far the drawn hat moves between consecutive returned frames.
+ */
+import { performance } from 'node:perf_hooks';
+import { PNG } from 'pngjs';
+import type { VideoFrame } from '../engine/media/frames.js';
+import { serveStatic } from '../test/helpers/chromium.js';
+import { FakeCameraPeer } from '../test/helpers/fake-camera-peer.js';
+import { readCounterI420 } from '../test/helpers/frame-counter.js';
+import { kurentoClient } from '../test/helpers/kurento.js';
+import { boxOf, CLIP_NAMES, clipDescription, MOTION_CLIP_FRAMES, poseAt, renderClip, type ClipName, type Pose } from './motion-clips.js';
+import { cpuSeconds } from './proc.js';
+import type { ServerUnderTest } from './server.js';
+import { openSession, TUTORIAL_OFFSETS, type OpenSession } from './session.js';
+import { percentile, round } from './stats.js';
+
+export interface MotionOptions {
+  clips?: ClipName[];
+  sessions?: number[];
+  /** Seconds of returned frames scored per run (after the warm-up). */
+  seconds: number;
+  warmupSeconds: number;
+  width: number;
+  height: number;
+  log?: (line: string) => void;
+}
+
+export interface MotionRun {
+  clip: ClipName;
+  sessions: number;
+  /** Returned frames scored (all sessions). */
+  frames: number;
+  hatErrorPx: { p50: number | null; p95: number | null };
+  lagFrames: { p50: number | null; n: number };
+  rollErrorDeg: { p50: number | null; p95: number | null };
+  /** Still clip: drawn hat's move between consecutive returned frames. */
+  jitterPx: { p95: number | null } | null;
+  missing: number;
+  doubled: number;
+  /** Distinct counters returned per second, the slowest session. */
+  fps: number;
+  /** Engine CPU while scoring (null for a server whose pid is unknown). */
+  engineCores: number | null;
+  error?: string;
+}
+
+export interface MotionResult {
+  /** Pan clip, 1 session (the issue's headline figures). */
+  hatErrorPx: { p50: number | null; p95: number | null };
+  lagFrames: { p50: number | null };
+  /** Roll clip, 1 session. */
+  rollErrorDeg: { p95: number | null };
+  /** Frames with the hat missing or doubled, every run. */
+  missedFrames: number;
+  runs: MotionRun[];
+}
+
+/** The key colour as BT.601 limited-range chroma: magenta (255, 0, 255) has U ≈ 202, V ≈ 222. */
+const KEY_MIN_CHROMA = 165;
+const KEY_RGB = [255, 0, 255] as const;
+const LAG_SEARCH = 15;
+
+/** The test overlay: top half key colour, bottom half transparent (a square would have no axis to measure roll by). */
+export function keyHatPng(size = 100): Buffer {
+  const png = new PNG({ width: size, height: size });
+  for (let i = 0; i < size * size; i++) {
+    const top = Math.floor(i / size) < size / 2;
+    [png.data[i * 4], png.data[i * 4 + 1], png.data[i * 4 + 2]] = KEY_RGB;
+    png.data[i * 4 + 3] = top ? 255 : 0;
+  }
+  return PNG.sync.write(png);
+}
+
+/** Where the key region of the hat belongs for a pose: centroid (frame px), area (px), angle (deg). */
+export function expectedKey(p: Pose): { x: number; y: number; area: number; angleDeg: number } {
+  const [ox, oy, ow, oh] = TUTORIAL_OFFSETS;
+  const b = boxOf(p);
+  // KMS: x = box.x + box.width·offsetX … (whole pixels); the key is the hat's top half.
+  const x = Math.trunc(b.x + b.width * ox);
+  const y = Math.trunc(b.y + b.height * oy);
+  const w = Math.trunc(b.width * ow);
+  const h = Math.trunc(b.height * oh);
+  const ux = x + w / 2 - p.cx;
+  const uy = y + h / 4 - p.cy;
+  const t = (p.rollDeg * Math.PI) / 180;
+  return { x: p.cx + ux * Math.cos(t) - uy * Math.sin(t), y: p.cy + ux * Math.sin(t) + uy * Math.cos(t), area: (w * h) / 2, angleDeg: p.rollDeg };
+}
+
+export interface KeyBlob {
+  x: number;
+  y: number;
+  /** In frame pixels. */
+  area: number;
+  /** Principal axis, clockwise on screen, in (−90, 90]. */
+  angleDeg: number;
+}
+
+/**
+ * The key-coloured regions of a frame, from its chroma planes (one sample per 2×2 pixels):
+ * 4-connected components of at least minArea frame pixels, with centroid and principal axis.
+ */
+export function findKeyBlobs(frame: VideoFrame, minArea: number): KeyBlob[] {
+  const { width, height, data } = frame;
+  const cw = Math.ceil(width / 2);
+  const ch = Math.ceil(height / 2);
+  const uBase = width * height;
+  const vBase = uBase + cw * ch;
+  const mask = new Uint8Array(cw * ch);
+  for (let i = 0; i < cw * ch; i++) mask[i] = data[uBase + i]! > KEY_MIN_CHROMA && data[vBase + i]! > KEY_MIN_CHROMA ? 1 : 0;
+  const blobs: KeyBlob[] = [];
+  const stack: number[] = [];
+  for (let start = 0; start < mask.length; start++) {
+    if (mask[start] !== 1) continue;
+    mask[start] = 2;
+    stack.push(start);
+    let n = 0, sx = 0, sy = 0, sxx = 0, syy = 0, sxy = 0;
+    while (stack.length) {
+      const i = stack.pop()!;
+      const x = i % cw;
+      const y = (i - x) / cw;
+      n++; sx += x; sy += y; sxx += x * x; syy += y * y; sxy += x * y;
+      if (x > 0 && mask[i - 1] === 1) (mask[i - 1] = 2), stack.push(i - 1);
+      if (x < cw - 1 && mask[i + 1] === 1) (mask[i + 1] = 2), stack.push(i + 1);
+      if (y > 0 && mask[i - cw] === 1) (mask[i - cw] = 2), stack.push(i - cw);
+      if (y < ch - 1 && mask[i + cw] === 1) (mask[i + cw] = 2), stack.push(i + cw);
+    }
+    if (n * 4 < minArea) continue;
+    const mx = sx / n;
+    const my = sy / n;
+    const mu20 = sxx / n - mx * mx;
+    const mu02 = syy / n - my * my;
+    const mu11 = sxy / n - mx * my;
+    blobs.push({ x: 2 * (mx + 0.5), y: 2 * (my + 0.5), area: n * 4, angleDeg: (0.5 * Math.atan2(2 * mu11, mu20 - mu02) * 180) / Math.PI });
+  }
+  return blobs;
+}
+
+/** One returned frame, scored. */
+interface Scored {
+  counter: number;
+  blobs: KeyBlob[];
+}
+
+/** The figures of one run from its scored frames (pure: tested on its own). */
+export function scoreMotion(clip: ClipName, frames: Scored[][], width: number, height: number): Omit<MotionRun, 'clip' | 'sessions' | 'fps' | 'engineCores'> {
+  const errors: number[] = [];
+  const lags: number[] = [];
+  const rolls: number[] = [];
+  const jitter: number[] = [];
+  let missing = 0;
+  let doubled = 0;
+  let count = 0;
+  const keyAt = (n: number) => expectedKey(poseAt(clip, n, width, height));
+  for (const session of frames) {
+    let previous: { counter: number; blob: KeyBlob } | undefined;
+    for (const { counter, blobs } of session) {
+      count++;
+      if (blobs.length === 0) missing++;
+      if (blobs.length > 1) doubled++;
+      if (blobs.length !== 1) {
+        previous = undefined;
+        continue;
+      }
+      const blob = blobs[0]!;
+      const want = keyAt(counter);
+      errors.push(Math.hypot(blob.x - want.x, blob.y - want.y));
+      rolls.push(Math.abs(wrapAngle(blob.angleDeg - want.angleDeg)));
+      // Lag, where the face moves enough for it to show (≥ 4 px over the last 3 frames).
+      const before = keyAt(counter - 3);
+      if (Math.hypot(want.x - before.x, want.y - before.y) >= 4) {
+        let best = 0;
+        let bestError = Infinity;
+        for (let d = 0; d <= LAG_SEARCH; d++) {
+          const k = keyAt(counter - d);
+          const e = Math.hypot(blob.x - k.x, blob.y - k.y);
+          if (e < bestError) (bestError = e), (best = d);
+        }
+        lags.push(best);
+      }
+      if (previous && counter === previous.counter + 1) jitter.push(Math.hypot(blob.x - previous.blob.x, blob.y - previous.blob.y));
+      previous = { counter, blob };
+    }
+  }
+  return {
+    frames: count,
+    hatErrorPx: { p50: round(percentile(errors, 50)), p95: round(percentile(errors, 95)) },
+    lagFrames: { p50: round(percentile(lags, 50)), n: lags.length },
+    rollErrorDeg: { p50: round(percentile(rolls, 50)), p95: round(percentile(rolls, 95)) },
+    jitterPx: clip === 'still' ? { p95: round(percentile(jitter, 95)) } : null,
+    missing,
+    doubled,
+  };
+}
+
+/** Degrees folded into (−90, 90] (an axis has no direction). */
+function wrapAngle(d: number): number {
+  let a = d % 180;
+  if (a > 90) a -= 180;
+  if (a <= -90) a += 180;
+  return a;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export async function measureMotion(server: ServerUnderTest, o: MotionOptions): Promise<MotionResult> {
+  const log = o.log ?? (() => undefined);
+  const hats = await serveStatic({ '/key-hat.png': keyHatPng() });
+  const runs: MotionRun[] = [];
+  try {
+    for (const clip of o.clips ?? CLIP_NAMES) {
+      const t0 = performance.now();
+      const frames = await renderClip(clip, o.width, o.height);
+      log(`motion clip ${clip} rendered (${MOTION_CLIP_FRAMES} frames, ${((performance.now() - t0) / 1000).toFixed(1)} s)`);
+      for (const n of o.sessions ?? [1, 4]) {
+        const run = await runClip(server, `${hats.url}/key-hat.png`, clip, frames, n, o).catch((err: Error) => ({
+          clip, sessions: n, frames: 0, hatErrorPx: { p50: null, p95: null }, lagFrames: { p50: null, n: 0 },
+          rollErrorDeg: { p50: null, p95: null }, jitterPx: null, missing: 0, doubled: 0, fps: 0, engineCores: null, error: err.message,
+        }));
+        runs.push(run);
+        log(`motion ${clip} ×${n}: ${run.error ? `FAILED: ${run.error}` : `error p50/p95 ${run.hatErrorPx.p50}/${run.hatErrorPx.p95} px, lag p50 ${run.lagFrames.p50}, roll p95 ${run.rollErrorDeg.p95}°${run.jitterPx ? `, jitter p95 ${run.jitterPx.p95} px` : ""}, missing ${run.missing}, doubled ${run.doubled} of ${run.frames}, ${run.fps} fps, engine ${run.engineCores ?? '–'} cores`}`);
+      }
+    }
+  } finally {
+    await hats.close();
+  }
+  const at = (clip: ClipName) => runs.find((r) => r.clip === clip && r.sessions === 1 && !r.error);
+  return {
+    hatErrorPx: at('pan')?.hatErrorPx ?? { p50: null, p95: null },
+    lagFrames: { p50: at('pan')?.lagFrames.p50 ?? null },
+    rollErrorDeg: { p95: at('roll')?.rollErrorDeg.p95 ?? null },
+    missedFrames: runs.reduce((s, r) => s + r.missing + r.doubled, 0),
+    runs,
+  };
+}
+
+async function runClip(server: ServerUnderTest, hatUrl: string, clip: ClipName, frames: Uint8Array[], n: number, o: MotionOptions): Promise<MotionRun> {
+  const client = await kurentoClient(server.uri);
+  const painter = (dst: Uint8Array, i: number) => dst.set(frames[i % frames.length]!);
+  const peers = Array.from({ length: n }, () => new FakeCameraPeer({ painter, width: o.width, height: o.height, fps: 30, keepFrames: 1 }));
+  const sessions: OpenSession[] = [];
+  const scored: Scored[][] = peers.map(() => []);
+  const minArea = expectedKey(poseAt(clip, 0, o.width, o.height)).area * 0.25;
+  let scoring = false;
+  let engineCores: number | null = null;
+  try {
+    for (const p of peers) sessions.push(await openSession(client, p, 'mirror', hatUrl, { connectTimeoutMs: 20_000 }));
+    peers.forEach((p, s) =>
+      p.received.onFrame((frame) => {
+        if (!scoring) return;
+        const counter = readCounterI420(frame);
+        if (counter !== null) scored[s]!.push({ counter, blobs: findKeyBlobs(frame, minArea) });
+      }));
+    await Promise.all(peers.map((p) => p.start()));
+    await Promise.all(peers.map((p) => p.received.waitForCounters(30, 30_000)));
+    await sleep(o.warmupSeconds * 1000);
+    const cpu0 = server.pid ? cpuSeconds(server.pid) : NaN;
+    const t0 = performance.now();
+    scoring = true;
+    await sleep(o.seconds * 1000);
+    scoring = false;
+    engineCores = server.pid ? round((cpuSeconds(server.pid) - cpu0) / ((performance.now() - t0) / 1000), 2) : null;
+  } finally {
+    await Promise.all(sessions.map((s) => s.release().catch(() => undefined)));
+    for (const p of peers) p.close();
+    client.close();
+  }
+  const fps = Math.min(...scored.map((s) => new Set(s.map((f) => f.counter)).size / o.seconds));
+  return { clip, sessions: n, fps: round(fps)!, engineCores, ...scoreMotion(clip, scored, o.width, o.height) };
+}
