@@ -52,6 +52,12 @@ export function clipDescription(name: ClipName): string {
   return CLIPS[name].what;
 }
 
+/**
+ * The fixture face's own roll: its eye line is not level in the photo. From the pupils, read off
+ * an 8× crop of the 512 px source: (203.3, 100.6) and (246.4, 103.8) → 4.2° clockwise.
+ */
+export const SOURCE_ROLL_DEG = 4.2;
+
 /** Where the face is in frame n. */
 export interface Pose {
   /** Face centre, frame pixels (continuous coordinates: pixel i spans [i, i+1)). */
@@ -59,8 +65,10 @@ export interface Pose {
   cy: number;
   /** Face side, Haar geometry. */
   side: number;
-  /** Clockwise on screen, degrees. */
+  /** How far the picture is turned from the source, clockwise on screen, degrees. */
   rollDeg: number;
+  /** The head's roll on screen (rollDeg + the source face's own roll). */
+  headRollDeg: number;
 }
 
 const wave = (w: Wave, n: number) => w.base + (w.amplitude ?? 0) * Math.sin((2 * Math.PI * n) / (w.period ?? 1));
@@ -68,7 +76,8 @@ const wave = (w: Wave, n: number) => w.base + (w.amplitude ?? 0) * Math.sin((2 *
 export function poseAt(name: ClipName, n: number, width: number, height: number): Pose {
   const c = CLIPS[name];
   const i = ((n % MOTION_CLIP_FRAMES) + MOTION_CLIP_FRAMES) % MOTION_CLIP_FRAMES;
-  return { cx: wave(c.x, i) * width, cy: wave(c.y, i) * height, side: wave(c.side, i) * height, rollDeg: wave(c.rollDeg, i) };
+  const rollDeg = wave(c.rollDeg, i);
+  return { cx: wave(c.x, i) * width, cy: wave(c.y, i) * height, side: wave(c.side, i) * height, rollDeg, headRollDeg: rollDeg + SOURCE_ROLL_DEG };
 }
 
 /** The upright Haar-geometry box of a pose (what KMS's placement formula takes). */

@@ -6,6 +6,9 @@
  * every returned frame says from its pixels alone where the hat was drawn and at what angle;
  * its frame counter says which sent frame it is, and so where the face truly was.
  *
+ * The filter is tagged to tilt the hat with the head, as the Magic Mirror app tags it (a plain
+ * Kurento app's hat stays upright).
+ *
  * Per returned frame: position error = distance from the drawn key region's centroid to where
  * KMS's placement formula puts it on the true face box of that frame (turned with the head by
  * its roll: the hat sits on the head); roll error = the region's principal axis vs the true roll;
@@ -94,8 +97,8 @@ export function expectedKey(p: Pose): { x: number; y: number; area: number; angl
   const h = Math.trunc(b.height * oh);
   const ux = x + w / 2 - p.cx;
   const uy = y + h / 4 - p.cy;
-  const t = (p.rollDeg * Math.PI) / 180;
-  return { x: p.cx + ux * Math.cos(t) - uy * Math.sin(t), y: p.cy + ux * Math.sin(t) + uy * Math.cos(t), area: (w * h) / 2, angleDeg: p.rollDeg };
+  const t = (p.headRollDeg * Math.PI) / 180;
+  return { x: p.cx + ux * Math.cos(t) - uy * Math.sin(t), y: p.cy + ux * Math.sin(t) + uy * Math.cos(t), area: (w * h) / 2, angleDeg: p.headRollDeg };
 }
 
 export interface KeyBlob {
@@ -255,7 +258,7 @@ async function runClip(server: ServerUnderTest, hatUrl: string, clip: ClipName, 
   let scoring = false;
   let engineCores: number | null = null;
   try {
-    for (const p of peers) sessions.push(await openSession(client, p, 'mirror', hatUrl, { connectTimeoutMs: 20_000 }));
+    for (const p of peers) sessions.push(await openSession(client, p, 'mirror', hatUrl, { connectTimeoutMs: 20_000, tilt: true }));
     peers.forEach((p, s) =>
       p.received.onFrame((frame) => {
         if (!scoring) return;

@@ -9,6 +9,7 @@
 import { performance } from 'node:perf_hooks';
 import kurento from 'kurento-client';
 import type { VideoFrame } from '../engine/media/frames.js';
+import { TILT_TAG } from '../common/filter-tags.js';
 import { dropClient } from '../test/helpers/kurento.js';
 import type { FakeCameraPeer } from '../test/helpers/fake-camera-peer.js';
 import { stillFaceBox } from '../test/helpers/face-clip.js';
@@ -89,7 +90,8 @@ export async function openSession(
   peer: FakeCameraPeer,
   kind: PipelineKind,
   hatUrl: string,
-  opts: { connectTimeoutMs?: number } = {},
+  /** tilt: tag the filter so the hat tilts with the head, as the Magic Mirror app does. */
+  opts: { connectTimeoutMs?: number; tilt?: boolean } = {},
 ): Promise<OpenSession> {
   const start = performance.now();
   const offer = await peer.createOffer();
@@ -105,6 +107,7 @@ export async function openSession(
       const filter = await kmsCall<kurento.FaceOverlayFilter>('create FaceOverlayFilter', (done) => pipeline.create('FaceOverlayFilter', done));
       onSubscriptionError(filter, subscriptionFailed);
       await kmsCall<void>('setOverlayedImage', (done) => filter.setOverlayedImage(hatUrl, ...TUTORIAL_OFFSETS, done));
+      if (opts.tilt) await kmsCall<void>('addTag', (done) => filter.addTag(TILT_TAG, 'on', done));
       await kmsCall<void>('connect endpoint → filter', (done) => endpoint.connect(filter, done));
       await kmsCall<void>('connect filter → endpoint', (done) => filter.connect(endpoint, done));
       sinkOf = filter;

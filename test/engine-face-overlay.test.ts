@@ -7,7 +7,11 @@
  * path: an unreachable hat URL answers success and raises the filter's Error event.
  */
 import assert from 'node:assert/strict';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { PNG } from 'pngjs';
+import { TILT_TAG } from '../common/filter-tags.js';
+import { findKeyBlobs, keyHatPng } from '../bench/motion.js';
+import { poseAt, renderClip } from '../bench/motion-clips.js';
 import { after, before, describe, test } from 'node:test';
 import kurento from 'kurento-client';
 import { startEngine, type EngineProcess } from '../engine/start.js';
@@ -43,7 +47,11 @@ let hats: { url: string; close(): Promise<void> };
 before(async () => {
   engine = await startEngine({ log: process.env.ENGINE_LOG ? 'inherit' : () => undefined });
   client = await kurentoClient(engine.uri);
-  hats = await serveStatic({ '/hat.png': testHatPng() });
+  hats = await serveStatic({
+    '/hat.png': testHatPng(),
+    '/key-hat.png': keyHatPng(),
+    '/top-hat.png': await readFile(new URL('../assets/hats/top-hat.png', import.meta.url)),
+  });
 });
 after(async () => {
   client?.close();
@@ -51,13 +59,18 @@ after(async () => {
   await engine?.close();
 });
 
-/** endpoint → FaceOverlayFilter → endpoint with a wrtc camera; `hat` false leaves the filter without image. */
-async function mirror(camera: FakeCameraOptions, hat = true) {
+/**
+ * endpoint → FaceOverlayFilter → endpoint with a wrtc camera; `hat` false leaves the filter
+ * without image, a string is the hat's path on the test server; `tilt` tags the filter as the
+ * Magic Mirror app does.
+ */
+async function mirror(camera: FakeCameraOptions, hat: boolean | string = true, tilt = false) {
   const peer = new FakeCameraPeer({ width: 640, height: 480, fps: 30, keepFrames: 10, ...camera });
   const pipeline = await client.create('MediaPipeline');
   const endpoint = await pipeline.create('WebRtcEndpoint');
   const filter = await pipeline.create('FaceOverlayFilter');
-  if (hat) await filter.setOverlayedImage(`${hats.url}/hat.png`, ...TUTORIAL);
+  if (hat) await filter.setOverlayedImage(`${hats.url}${typeof hat === 'string' ? hat : '/hat.png'}`, ...TUTORIAL);
+  if (tilt) await filter.addTag(TILT_TAG, 'on');
   await endpoint.connect(filter);
   await filter.connect(endpoint);
   await connectFakeCamera(endpoint, peer);
@@ -245,6 +258,43 @@ describe('FaceOverlayFilter in the engine', () => {
     }
   });
 
+  test('tagged as the app tags it, the hat tilts with the head; untagged (a plain Kurento app) it stays upright as KMS draws it (docs/tilted-hat.png)', async () => {
+    const clip = await renderClip('roll', 640, 480);
+    const tilted = clip[30]!; // the picture turned +20°
+    const head = poseAt('roll', 30, 640, 480).headRollDeg;
+    const painter = (dst: Uint8Array) => dst.set(tilted);
+    const angleOf = async (tilt: boolean) => {
+      const m = await mirror({ painter }, '/key-hat.png', tilt);
+      try {
+        await m.peer.received.waitForCounters(30, 20_000);
+        const angles: number[] = [];
+        for (let i = 0; i < 10; i++) {
+          const { frame } = await nextFrame(m.peer, () => true);
+          const blobs = findKeyBlobs(frame, 1500);
+          assert.equal(blobs.length, 1, 'one hat');
+          angles.push(blobs[0]!.angleDeg);
+        }
+        return angles.sort((a, b) => a - b)[5]!;
+      } finally {
+        await m.close();
+      }
+    };
+    const withTilt = await angleOf(true);
+    assert.ok(Math.abs(withTilt - head) <= 3, `tagged: hat at ${withTilt.toFixed(1)}°, head at ${head.toFixed(1)}°`);
+    const upright = await angleOf(false);
+    assert.ok(Math.abs(upright) <= 1, `untagged: hat at ${upright.toFixed(1)}°`);
+
+    // The picture for the docs: the real top hat on the tilted head.
+    const m = await mirror({ painter }, '/top-hat.png', true);
+    try {
+      await m.peer.received.waitForCounters(45, 20_000);
+      const { frame } = await nextFrame(m.peer, () => true);
+      await writeFile(new URL('../docs/tilted-hat.png', import.meta.url), i420ToPng(frame));
+    } finally {
+      await m.close();
+    }
+  });
+
   test('Chromium fake camera → engine → hat on the face in the browser (docs/mirror.png)', async () => {
     const y4m = await makeY4m({ background: 'face' });
     const chromium = await launchChromium({ fakeVideo: y4m });
@@ -290,3 +340,13 @@ const RED_PIXELS_SCRIPT = `
     return n;
   };`;
 
+
+/** An I420 frame as PNG bytes (BT.601 limited range). */
+function i420ToPng(f: VideoFrame): Buffer {
+  const png = new PNG({ width: f.width, height: f.height });
+  for (let y = 0; y < f.height; y++) for (let x = 0; x < f.width; x++) {
+    const [r, g, b] = rgbAt(f, x, y);
+    png.data.set([r, g, b, 255], (y * f.width + x) * 4);
+  }
+  return PNG.sync.write(png);
+}

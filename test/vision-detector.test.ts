@@ -11,6 +11,7 @@ import { i420Size, type VideoFrame } from '../engine/media/frames.js';
 import { downscaleI420ToRgb } from '../engine/vision/downscale.js';
 import { FaceDetector, type FaceBox } from '../engine/vision/face-detector.js';
 import { FIXTURES_DIR, loadBackgroundI420 } from './helpers/video-fixtures.js';
+import { poseAt, renderClip } from '../bench/motion-clips.js';
 
 /** KMS 7's Haar box for the 'face' background (astronaut 480×480 at x=80 on 640×480). */
 const KMS_FACE = { x: 238, y: 57, width: 101, height: 101 };
@@ -35,6 +36,18 @@ describe('FaceDetector', () => {
   let detector: FaceDetector;
   before(async () => { detector = await FaceDetector.create(); });
   after(() => detector.close());
+
+  it('with landmarks, gives each face the head\'s roll (the fixture turned −20° … +20°); without, none', async () => {
+    const frames = await renderClip('roll', 640, 480);
+    for (const n of [0, 30, 90]) { // applied roll 0, +20, −20 (4 s period)
+      const truth = poseAt('roll', n, 640, 480).headRollDeg;
+      const [box] = await detector.detect({ width: 640, height: 480, data: frames[n]! }, { landmarks: true });
+      assert.ok(box?.rollDeg !== undefined, `frame ${n}: a face with a roll`);
+      assertNear(box.rollDeg, truth, 2.5, `frame ${n} roll`);
+    }
+    const [plain] = await detector.detect({ width: 640, height: 480, data: frames[30]! });
+    assert.equal(plain?.rollDeg, undefined);
+  });
 
   it('finds the astronaut where KMS\'s Haar cascade does', async () => {
     const boxes = await detector.detect(await loadBackgroundI420('face'));

@@ -15,6 +15,7 @@ import jpeg from 'jpeg-js';
 import { PNG } from 'pngjs';
 import { i420Size, type VideoFrame } from '../engine/media/frames.js';
 import { composite, loadOverlayImage, MAX_IMAGE_BYTES, OverlayImage, type OverlayParams } from '../engine/vision/overlay.js';
+import { findKeyBlobs, keyHatPng } from '../bench/motion.js';
 
 const HAT = 40;
 /** The hole: HOLE_FROM ≤ x, y < HOLE_TO in hat pixels. */
@@ -130,6 +131,37 @@ describe('composite', () => {
   it('converts the image once per size', () => {
     assert.equal(hat.sprite(33, 21), hat.sprite(33, 21));
     assert.notEqual(hat.sprite(33, 21), hat.sprite(34, 21));
+  });
+});
+
+describe('composite with a tilted head', () => {
+  const key = PNG.sync.read(keyHatPng());
+  const image = new OverlayImage(key.width, key.height, new Uint8Array(key.data));
+  const params = { offsetXPercent: -0.35, offsetYPercent: -1.2, widthPercent: 1.6, heightPercent: 1.6 };
+  const face = { x: 270, y: 250, width: 100, height: 100 };
+  /** The key half's centre, turned about the face's centre as the hat must be. */
+  const keyCentre = (deg: number) => {
+    const t = (deg * Math.PI) / 180;
+    const [fx, fy] = [face.x + 50, face.y + 50];
+    const [ux, uy] = [face.x - 35 + 80 - fx, face.y - 120 + 40 - fy];
+    return { x: fx + ux * Math.cos(t) - uy * Math.sin(t), y: fy + ux * Math.sin(t) + uy * Math.cos(t) };
+  };
+
+  it('turns the hat with the roll about the face centre; no roll draws exactly what KMS draws', () => {
+    for (const deg of [-20, -7, 12, 25]) {
+      const frame = greyFrame();
+      composite(frame, [{ ...face, rollDeg: deg }], image, params);
+      const blobs = findKeyBlobs(frame, 1000);
+      assert.equal(blobs.length, 1, `one hat at ${deg}°`);
+      const want = keyCentre(deg);
+      assert.ok(Math.abs(blobs[0]!.angleDeg - deg) <= 1, `${deg}°: drawn at ${blobs[0]!.angleDeg.toFixed(1)}°`);
+      assert.ok(Math.hypot(blobs[0]!.x - want.x, blobs[0]!.y - want.y) <= 2, `${deg}°: centre (${blobs[0]!.x.toFixed(1)}, ${blobs[0]!.y.toFixed(1)}), expected (${want.x.toFixed(1)}, ${want.y.toFixed(1)})`);
+    }
+    const upright = greyFrame();
+    composite(upright, [face], image, params);
+    const zero = greyFrame();
+    composite(zero, [{ ...face, rollDeg: 0.3 }], image, params);
+    assert.deepEqual(zero.data, upright.data, 'a roll under half a degree is upright');
   });
 });
 

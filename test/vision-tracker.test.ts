@@ -116,3 +116,35 @@ describe('face motion between frames', () => {
     assert.ok(Math.abs(tracker.boxes[0]!.x - after!.x) <= 1, 'no drift on a still face');
   });
 });
+
+describe('BoxTracker: roll', () => {
+  it('follows a turning head from late, sparse detections, and holds a still head\'s hat steady', () => {
+    const tracker = new BoxTracker();
+    const truth = (seq: number) => 0.8 * seq; // degrees: 24°/s at 30 fps
+    const frame = { width: 640, height: 480, data: new Uint8Array(640 * 480 * 1.5) };
+    const errors: number[] = [];
+    for (let seq = 1; seq <= 60; seq++) {
+      tracker.follow(frame);
+      // A detection every 3rd frame, of the frame 2 before (it took that long).
+      if (seq % 3 === 0 && seq > 2) tracker.update([{ x: 100, y: 100, width: 100, height: 100, rollDeg: truth(seq - 2) }], seq - 2);
+      const [box] = tracker.boxes;
+      if (seq > 20) errors.push(Math.abs(box!.rollDeg! - truth(seq)));
+    }
+    assert.ok(Math.max(...errors) <= 1.5, `roll error up to ${Math.max(...errors).toFixed(2)}°`);
+
+    const still = new BoxTracker();
+    const shown = new Set<number>();
+    for (let seq = 1; seq <= 90; seq++) {
+      still.follow(frame);
+      if (seq % 3 === 0) still.update([{ x: 100, y: 100, width: 100, height: 100, rollDeg: 4.5 + (seq % 2 ? 0.4 : -0.4) }], seq - 1);
+      if (seq > 15) shown.add(still.boxes[0]!.rollDeg!);
+    }
+    assert.equal(shown.size, 1, `a still head's hat shown at ${[...shown].join(', ')}°`);
+  });
+
+  it('boxes from detections without a roll have none', () => {
+    const tracker = new BoxTracker();
+    tracker.update([box(100, 100)]);
+    assert.equal(tracker.boxes[0]!.rollDeg, undefined);
+  });
+});

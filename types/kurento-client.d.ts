@@ -24,6 +24,8 @@ declare module 'kurento-client' {
       release(): Promise<void>;
       release(callback: Callback<void>): void;
       getName(): Promise<string>;
+      addTag(key: string, value: string): Promise<void>;
+      addTag(key: string, value: string, callback: Callback<void>): void;
     }
     interface MediaElement extends MediaObject {
       connect(sink: MediaElement, mediaType?: 'AUDIO' | 'VIDEO' | 'DATA'): Promise<void>;

@@ -8,6 +8,7 @@
  * is reported through this object's `Error` event, not as a failed call. Unlike KMS, faces
  * larger than half the frame still get their hat.
  */
+import { TILT_TAG } from '../../common/filter-tags.js';
 import { MediaElementImpl } from '../objects/media-element.js';
 import type { MediaObjectImpl, ObjectHost } from '../objects/media-object.js';
 import { ErrorCode } from '../protocol/errors.js';
@@ -54,7 +55,7 @@ export class FaceOverlayFilterImpl extends MediaElementImpl implements Detection
     const overlay = this.overlay;
     if (!overlay) return this.pushVideo(frame);
     const seq = this.tracker.follow(frame);
-    detectionService().offer(this, frame, seq);
+    detectionService().offer(this, frame, seq, this.tag(TILT_TAG) === 'on');
     const boxes = this.tracker.boxes;
     if (boxes.length === 0) return this.pushVideo(frame);
     // Draw on a copy: the source element may hand this same frame to other sinks too.

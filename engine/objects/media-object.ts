@@ -56,6 +56,11 @@ export abstract class MediaObjectImpl {
     this.handle('getTags', () => this.tagList());
   }
 
+  /** A tag's value (addTag), undefined if not set. */
+  protected tag(key: string): string | undefined {
+    return this.tags.get(key);
+  }
+
   /** The id of the pipeline this object lives in (a pipeline is its own). */
   pipelineId(): string | null {
     let o: MediaObjectImpl | undefined = this;

@@ -27,6 +27,16 @@ interface Track {
   width: number;
   height: number;
   missed: number;
+  /**
+   * The head's roll when detections carry it: an alpha-beta filter over the detections' rolls,
+   * as of frame rollSeq, turning at rollRate degrees a frame (the boxes extrapolate it to now:
+   * roll is not followed between detections, and a detection is frames old when it arrives).
+   */
+  rollDeg?: number;
+  rollSeq: number;
+  rollRate: number;
+  /** The whole degree last drawn: on a still head it changes only once the roll is SHOWN_ROLL_STEP away, so the hat does not flicker between two. */
+  shownRoll?: number;
   /** The last frame's move, where the next search starts. */
   dx: number;
   dy: number;
@@ -38,12 +48,45 @@ interface Track {
 
 /** Frames of motion kept per face: a detection older than this is not moved on (2 s at 30 fps). */
 const HISTORY = 64;
+/** The roll filter's gains (angle, rate), its fastest turn (deg/frame) and longest extrapolation (frames). */
+const ROLL_ALPHA = 0.8;
+const ROLL_BETA = 0.5;
+const MAX_ROLL_RATE = 3;
+const MAX_ROLL_AHEAD = 10;
+/** Rates below this (deg/frame, 4.5°/s) are the detections' noise on a still head. */
+const MIN_ROLL_RATE = 0.15;
+const SHOWN_ROLL_STEP = 0.8;
+
+function rollAt(t: Track, seq: number): number | undefined {
+  if (t.rollDeg === undefined) return undefined;
+  const rate = Math.abs(t.rollRate) < MIN_ROLL_RATE ? 0 : t.rollRate;
+  return t.rollDeg + rate * Math.min(MAX_ROLL_AHEAD, Math.max(0, seq - t.rollSeq));
+}
+
+/** A detection's roll, measured on frame seq, into the track's filter. */
+function updateRoll(t: Track, rollDeg: number | undefined, seq: number): void {
+  if (rollDeg === undefined) {
+    t.rollDeg = undefined;
+    return;
+  }
+  const dt = seq - t.rollSeq;
+  const predicted = rollAt(t, seq);
+  if (predicted === undefined || dt <= 0) {
+    t.rollDeg = predicted === undefined ? rollDeg : t.rollDeg! + ROLL_ALPHA * (rollDeg - t.rollDeg!);
+    if (predicted === undefined) (t.rollRate = 0), (t.rollSeq = seq);
+    return;
+  }
+  const innovation = rollDeg - predicted;
+  t.rollDeg = predicted + ROLL_ALPHA * innovation;
+  t.rollRate = Math.max(-MAX_ROLL_RATE, Math.min(MAX_ROLL_RATE, t.rollRate + (ROLL_BETA * innovation) / dt));
+  t.rollSeq = seq;
+}
 /** Moves below this (frame px) are codec noise on a still face, not motion. */
 const STILL_PX = 0.35;
 
 function newTrack(b: FaceBox, seq: number): Track {
   const t: Track = {
-    x: b.x, y: b.y, width: b.width, height: b.height, missed: 0, dx: 0, dy: 0,
+    x: b.x, y: b.y, width: b.width, height: b.height, rollDeg: b.rollDeg, rollSeq: seq, rollRate: 0, missed: 0, dx: 0, dy: 0,
     movedX: new Float64Array(HISTORY), movedY: new Float64Array(HISTORY), seqs: new Int32Array(HISTORY).fill(-1),
   };
   t.seqs[seq % HISTORY] = seq;
@@ -146,6 +189,7 @@ export class BoxTracker {
       track.height += a * (det.height - track.height);
       track.x = tcx - track.width / 2;
       track.y = tcy - track.height / 2;
+      updateRoll(track, det.rollDeg, seq);
       track.missed = 0;
     }
     this.tracks = this.tracks.filter((track, t) => trackHit.has(t) || ++track.missed <= this.maxMissed);
@@ -155,11 +199,20 @@ export class BoxTracker {
     return this.boxes;
   }
 
-  /** The current boxes, in whole pixels (as OpenCV's rects are), oldest face first. */
+  /**
+   * The current boxes, in whole pixels (as OpenCV's rects are), oldest face first; rolls in whole
+   * degrees, with hysteresis (read once per frame drawn).
+   */
   get boxes(): FaceBox[] {
-    return this.tracks.map((t) => ({
-      x: Math.round(t.x), y: Math.round(t.y), width: Math.round(t.width), height: Math.round(t.height),
-    }));
+    return this.tracks.map((t) => {
+      const box: FaceBox = { x: Math.round(t.x), y: Math.round(t.y), width: Math.round(t.width), height: Math.round(t.height) };
+      const roll = rollAt(t, this.seq);
+      if (roll === undefined) return box;
+      const turning = Math.abs(t.rollRate) >= MIN_ROLL_RATE;
+      if (turning || t.shownRoll === undefined || Math.abs(roll - t.shownRoll) >= SHOWN_ROLL_STEP) t.shownRoll = Math.round(roll);
+      box.rollDeg = t.shownRoll;
+      return box;
+    });
   }
 }
 

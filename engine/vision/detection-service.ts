@@ -21,6 +21,7 @@ export interface DetectionClient {
 interface Entry {
   frame?: VideoFrame;
   tag: number;
+  landmarks: boolean;
   lastStart: number;
 }
 
@@ -72,14 +73,15 @@ export class DetectionService {
 
   /**
    * Offers a client's newest frame, with a tag that comes back with its result; the previous
-   * one it offered, if not yet taken, is dropped.
+   * one it offered, if not yet taken, is dropped. `landmarks`: also find each face's roll.
    */
-  offer(client: DetectionClient, frame: VideoFrame, tag = 0): void {
+  offer(client: DetectionClient, frame: VideoFrame, tag = 0, landmarks = false): void {
     if (this.closed) return;
     let entry = this.clients.get(client);
-    if (!entry) this.clients.set(client, (entry = { lastStart: 0, tag }));
+    if (!entry) this.clients.set(client, (entry = { lastStart: 0, tag, landmarks }));
     entry.frame = frame;
     entry.tag = tag;
+    entry.landmarks = landmarks;
     this.pump();
   }
 
@@ -108,7 +110,7 @@ export class DetectionService {
     if (!due) return;
     const [client, entry] = due;
     const frame = entry.frame!;
-    const tag = entry.tag;
+    const { tag, landmarks } = entry;
     entry.frame = undefined;
     entry.lastStart = now;
     // Round robin: the client served goes to the back of the line.
@@ -117,7 +119,7 @@ export class DetectionService {
 
     this.inFlight = true;
     this.ensureDetector()
-      .then((detector) => detector.detect(frame))
+      .then((detector) => detector.detect(frame, { landmarks }))
       .then(
         (boxes) => {
           this.state = 'ready';

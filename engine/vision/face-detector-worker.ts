@@ -46,19 +46,77 @@ const resolvePackage = createRequire(import.meta.url).resolve;
 
 type Weights = Record<string, tf.Tensor>;
 
-async function loadModel(): Promise<Weights> {
+/** One of face-api's weight files (model/<name>-weights_manifest.json and its shards). */
+function loadWeights(name: string): Weights {
+  const dir = path.join(path.dirname(resolvePackage('@vladmandic/face-api/package.json')), 'model');
+  const manifest = JSON.parse(readFileSync(path.join(dir, `${name}-weights_manifest.json`), 'utf8')) as
+    Array<{ paths: string[]; weights: tf.io.WeightsManifestEntry[] }>;
+  const bin = Buffer.concat(manifest.flatMap((group) => group.paths.map((p) => readFileSync(path.join(dir, p)))));
+  const buffer = bin.buffer.slice(bin.byteOffset, bin.byteOffset + bin.length);
+  return tf.io.decodeWeights(buffer, manifest.flatMap((group) => group.weights));
+}
+
+interface Models {
+  detector: Weights;
+  /** face-api's FaceLandmark68TinyNet (77 KB): 68 points, of which the eyes give the head's roll. */
+  landmarks: Weights;
+}
+
+async function loadModel(): Promise<Models> {
   // Local wasm binaries: nothing is fetched. Fail loudly rather than fall back to the JS CPU
   // backend, which is ~30× slower.
   setWasmPaths(path.dirname(resolvePackage('@tensorflow/tfjs-backend-wasm')) + path.sep);
   if (!(await tf.setBackend('wasm'))) throw new Error('tfjs wasm backend failed to initialise');
   tf.enableProdMode();
 
-  const dir = path.join(path.dirname(resolvePackage('@vladmandic/face-api/package.json')), 'model');
-  const manifest = JSON.parse(readFileSync(path.join(dir, 'tiny_face_detector_model-weights_manifest.json'), 'utf8')) as
-    Array<{ paths: string[]; weights: tf.io.WeightsManifestEntry[] }>;
-  const bin = Buffer.concat(manifest.flatMap((group) => group.paths.map((p) => readFileSync(path.join(dir, p)))));
-  const buffer = bin.buffer.slice(bin.byteOffset, bin.byteOffset + bin.length);
-  return tf.io.decodeWeights(buffer, manifest.flatMap((group) => group.weights));
+  return { detector: loadWeights('tiny_face_detector_model'), landmarks: loadWeights('face_landmark_68_tiny_model') };
+}
+
+/** face-api's landmark net input side and mean (FaceLandmark68TinyNet / TinyFaceFeatureExtractor). */
+const LANDMARK_INPUT = 112;
+const LANDMARK_MEAN_RGB = [122.782, 117.001, 104.298];
+
+/**
+ * The face's 68 landmarks → roll. As face-api does, the detection box is made square about its
+ * centre and resized to 112 px — here sampled straight from the full-resolution I420 frame
+ * (bilinear luma, nearest chroma, BT.601 → RGB). The net: 3 dense blocks of (separable) 3×3
+ * convolutions, a 14×14 average, one fully connected layer → 68 (x, y) as fractions of the input
+ * square. Roll = the angle of the line between the eyes' centres (points 36–41 and 42–47),
+ * clockwise on screen. `scale`: full-frame pixels per request-image pixel.
+ */
+function rollOf(w: Weights, frame: NonNullable<DetectRequest['landmarks']>, box: RawBox, scale: number): number {
+  const side = Math.max(box.width, box.height) * scale;
+  const x0 = (box.x + box.width / 2) * scale - side / 2;
+  const y0 = (box.y + box.height / 2) * scale - side / 2;
+  const input = faceInput(frame, x0, y0, side);
+  const points = tf.tidy(() => {
+    const x = tf.tensor4d(input, [1, LANDMARK_INPUT, LANDMARK_INPUT, 3]);
+    const separable = (t: tf.Tensor4D, name: string, stride: 1 | 2) =>
+      tf.add(tf.separableConv2d(t, w[`${name}/depthwise_filter`] as tf.Tensor4D, w[`${name}/pointwise_filter`] as tf.Tensor4D, stride, 'same'), w[`${name}/bias`]!) as tf.Tensor4D;
+    const dense = (t: tf.Tensor4D, block: string, first: boolean) => {
+      const out1 = tf.relu(first
+        ? tf.add(tf.conv2d(t, w[`${block}/conv0/filters`] as tf.Tensor4D, 2, 'same'), w[`${block}/conv0/bias`]!)
+        : separable(t, `${block}/conv0`, 2)) as tf.Tensor4D;
+      const out2 = separable(out1, `${block}/conv1`, 1);
+      const out3 = separable(tf.relu(tf.add(out1, out2)) as tf.Tensor4D, `${block}/conv2`, 1);
+      return tf.relu(tf.add(tf.add(out1, out2), out3)) as tf.Tensor4D;
+    };
+    let t = dense(x, 'dense0', true);
+    t = dense(t, 'dense1', false);
+    t = dense(t, 'dense2', false);
+    const pooled = tf.reshape(tf.avgPool(t, [14, 14], [2, 2], 'valid'), [1, -1]) as tf.Tensor2D;
+    return tf.add(tf.matMul(pooled, w['fc/weights'] as tf.Tensor2D), w['fc/bias']!);
+  });
+  const p = points.dataSync() as Float32Array;
+  points.dispose();
+  const eye = (from: number) => {
+    let x = 0, y = 0;
+    for (let i = from; i < from + 6; i++) (x += p[2 * i]!), (y += p[2 * i + 1]!);
+    return [x / 6, y / 6] as const;
+  };
+  const [lx, ly] = eye(36);
+  const [rx, ry] = eye(42);
+  return (Math.atan2(ry - ly, rx - lx) * 180) / Math.PI;
 }
 
 /**
@@ -151,21 +209,58 @@ function nonMaxSuppression(boxes: RawBox[]): RawBox[] {
   return kept;
 }
 
-function detect(weights: Weights, req: DetectRequest): RawBox[] {
-  const out = tf.tidy(() => forward(weights, toInput(req)));
+/** The square (x0, y0, side) of an I420 frame as the landmark net's input: 112×112 RGB, (v − mean) / 255. */
+function faceInput(f: NonNullable<DetectRequest['landmarks']>, x0: number, y0: number, side: number): Float32Array {
+  const { width, height, i420 } = f;
+  const cw = (width + 1) >> 1;
+  const uBase = width * height;
+  const vBase = uBase + cw * ((height + 1) >> 1);
+  const out = new Float32Array(LANDMARK_INPUT * LANDMARK_INPUT * 3);
+  const step = side / LANDMARK_INPUT;
+  const [m0, m1, m2] = LANDMARK_MEAN_RGB as [number, number, number];
+  let o = 0;
+  for (let j = 0; j < LANDMARK_INPUT; j++) {
+    const sy = Math.min(height - 1.001, Math.max(0, y0 + (j + 0.5) * step - 0.5));
+    const yi = Math.floor(sy);
+    const fy = sy - yi;
+    for (let i = 0; i < LANDMARK_INPUT; i++) {
+      const sx = Math.min(width - 1.001, Math.max(0, x0 + (i + 0.5) * step - 0.5));
+      const xi = Math.floor(sx);
+      const fx = sx - xi;
+      const r0 = yi * width + xi;
+      const Y = (i420[r0]! * (1 - fx) + i420[r0 + 1]! * fx) * (1 - fy) + (i420[r0 + width]! * (1 - fx) + i420[r0 + width + 1]! * fx) * fy;
+      const c = (Math.round(sy) >> 1) * cw + (Math.round(sx) >> 1);
+      const u = i420[uBase + c]! - 128;
+      const v = i420[vBase + c]! - 128;
+      const yy = 1.164 * (Y - 16);
+      out[o++] = (clamp255(yy + 1.596 * v) - m0) / 255;
+      out[o++] = (clamp255(yy - 0.392 * u - 0.813 * v) - m1) / 255;
+      out[o++] = (clamp255(yy + 2.017 * u) - m2) / 255;
+    }
+  }
+  return out;
+}
+
+const clamp255 = (v: number) => (v < 0 ? 0 : v > 255 ? 255 : v);
+
+function detect(models: Models, req: DetectRequest): RawBox[] {
+  const out = tf.tidy(() => forward(models.detector, toInput(req)));
   const data = out.dataSync() as Float32Array;
   const cells = out.shape[1];
   out.dispose();
-  return decode(data, cells, Math.max(req.width, req.height));
+  const boxes = decode(data, cells, Math.max(req.width, req.height));
+  const full = req.landmarks;
+  if (full) for (const box of boxes) box.rollDeg = rollOf(models.landmarks, full, box, full.width / req.width);
+  return boxes;
 }
 
 const reply = (msg: WorkerReply) => port.postMessage(msg);
 
 loadModel().then(
-  (weights) => {
+  (models) => {
     port.on('message', (req: DetectRequest) => {
       try {
-        reply({ type: 'result', boxes: detect(weights, req) });
+        reply({ type: 'result', boxes: detect(models, req) });
       } catch (err) {
         reply({ type: 'error', message: (err as Error).message });
       }

@@ -30,6 +30,8 @@ export interface FaceBox {
   y: number;
   width: number;
   height: number;
+  /** The head's roll, clockwise on screen, in degrees (only when landmarks were asked for). */
+  rollDeg?: number;
 }
 
 /** Worker protocol: one request per detection, the image moved (transferred), not copied. */
@@ -37,6 +39,11 @@ export interface DetectRequest {
   width: number;
   height: number;
   rgb: Uint8Array;
+  /**
+   * Also find each face's landmarks (its roll), on the full-resolution frame (an I420 copy,
+   * transferred): on the ≤ 320 px image a face is too few pixels for a steady eye line.
+   */
+  landmarks?: { width: number; height: number; i420: Uint8Array<ArrayBuffer> };
 }
 
 /** The network's own box, in the request image's pixels. */
@@ -78,7 +85,9 @@ export function toHaarBox(b: FaceBox): FaceBox {
   const cx = b.x + b.width / 2;
   const cy = b.y + b.height / 2 + HAAR_DY * s;
   const rounded = Math.round(side);
-  return { x: Math.round(cx - side / 2), y: Math.round(cy - side / 2), width: rounded, height: rounded };
+  const box: FaceBox = { x: Math.round(cx - side / 2), y: Math.round(cy - side / 2), width: rounded, height: rounded };
+  if (b.rollDeg !== undefined) box.rollDeg = b.rollDeg;
+  return box;
 }
 
 /**
@@ -119,7 +128,7 @@ export class FaceDetector {
       this.pending = null;
       if (msg.type === 'result') {
         p?.resolve(msg.boxes.map((b) => toHaarBox({
-          x: b.x * p.scaleX, y: b.y * p.scaleY, width: b.width * p.scaleX, height: b.height * p.scaleY,
+          x: b.x * p.scaleX, y: b.y * p.scaleY, width: b.width * p.scaleX, height: b.height * p.scaleY, rollDeg: b.rollDeg,
         })));
       } else {
         const err = new Error(msg.message);
@@ -163,7 +172,7 @@ export class FaceDetector {
    * Rejects if the worker has failed (it is not restarted). After close(), resolves with []
    * (so a caller's pending .then() never sees a rejection).
    */
-  detect(frame: VideoFrame): Promise<FaceBox[]> {
+  detect(frame: VideoFrame, opts: { landmarks?: boolean } = {}): Promise<FaceBox[]> {
     if (this.failure) return Promise.reject(this.failure);
     if (this.closed) return Promise.resolve([]);
     if (this.pending) return this.pending.promise;
@@ -172,8 +181,9 @@ export class FaceDetector {
     let reject!: (err: Error) => void;
     const promise = new Promise<FaceBox[]>((res, rej) => { resolve = res; reject = rej; });
     this.pending = { promise, resolve, reject, scaleX: frame.width / img.width, scaleY: frame.height / img.height };
-    const req: DetectRequest = { width: img.width, height: img.height, rgb: img.data };
-    this.worker.postMessage(req, [img.data.buffer]);
+    const full = opts.landmarks ? { width: frame.width, height: frame.height, i420: new Uint8Array(frame.data) } : undefined;
+    const req: DetectRequest = { width: img.width, height: img.height, rgb: img.data, landmarks: full };
+    this.worker.postMessage(req, full ? [img.data.buffer, full.i420.buffer] : [img.data.buffer]);
     return promise;
   }
 

@@ -13,6 +13,7 @@
  */
 import kurento from 'kurento-client';
 import type { ClientMessage, IceCandidateJson, MirrorStatus, ServerMessage } from '../../common/mirror-protocol.js';
+import { TILT_TAG } from '../../common/filter-tags.js';
 import { HAT_PLACEMENT, SESSION_TIMINGS, type HatPlacement, type SessionTimings } from '../defaults.js';
 import { KmsAnswerError, type KmsConnection } from '../kms/kms-connection.js';
 import { MirrorError, PROBLEM_TEXT, asMirrorError } from '../problems.js';
@@ -189,6 +190,8 @@ export class MirrorSession {
       }),
       kms.call<void>('setOverlayedImage', (done) =>
         filter.setOverlayedImage(this.#o.hatUri, p.offsetXPercent, p.offsetYPercent, p.widthPercent, p.heightPercent, done)),
+      // The built-in engine tilts the hat with the head when asked; KMS keeps the tag and ignores it.
+      kms.call<void>('addTag', (done) => filter.addTag(TILT_TAG, 'on', done)),
       kms.call<void>('connect WebRtcEndpoint → FaceOverlayFilter', (done) => endpoint.connect(filter, done)),
       kms.call<void>('connect FaceOverlayFilter → WebRtcEndpoint', (done) => filter.connect(endpoint, done)),
     ]);
