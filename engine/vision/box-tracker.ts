@@ -10,7 +10,7 @@
  */
 import type { VideoFrame } from '../media/frames.js';
 import type { FaceBox } from './face-detector.js';
-import { faceShift, halfLuma, lumaNeeded, type Luma, type Rect } from './face-motion.js';
+import { faceShift, halfLuma, lumaNeeded, searchFor, type Luma, type Rect } from './face-motion.js';
 
 export interface TrackerOptions {
   /** Weight of a new detection in the running average, in (0, 1]; 1 = no smoothing. */
@@ -81,6 +81,8 @@ function updateRoll(t: Track, rollDeg: number | undefined, seq: number): void {
   t.rollRate = Math.max(-MAX_ROLL_RATE, Math.min(MAX_ROLL_RATE, t.rollRate + (ROLL_BETA * innovation) / dt));
   t.rollSeq = seq;
 }
+/** An unmatched detection within this many face widths of an unmatched track is that face, found again. */
+const SNAP_DISTANCE = 2;
 /** Moves below this (frame px) are codec noise on a still face, not motion. */
 const STILL_PX = 0.35;
 
@@ -106,6 +108,9 @@ export class BoxTracker {
   /** Frames seen by `follow`; a detection's seq says which one it ran on. */
   private seq = 0;
   private prevLuma: Luma | undefined;
+  /** When the previous frame came (performance.now()), and the gap before it. */
+  private prevAt = 0;
+  private prevGap = 1000 / 30;
   private spareLuma: Luma | undefined;
   private readonly smoothing: number;
   private readonly maxMissed: number;
@@ -126,16 +131,24 @@ export class BoxTracker {
     const seq = ++this.seq;
     if (this.tracks.length === 0) {
       this.prevLuma = undefined;
+      this.prevAt = performance.now();
       return seq;
     }
-    const cur = halfLuma(frame, union(this.tracks.map((t) => lumaNeeded(t, t))), this.spareLuma);
+    const now = performance.now();
+    const gap = Math.max(1, now - this.prevAt);
+    const search = searchFor(gap);
+    // The last move, scaled to this frame's gap, is where the search starts.
+    const scale = Math.min(4, gap / this.prevGap);
+    const cur = halfLuma(frame, union(this.tracks.map((t) => lumaNeeded(t, { dx: t.dx * scale, dy: t.dy * scale }, search))), this.spareLuma);
     const prev = this.prevLuma;
+    this.prevAt = now;
+    this.prevGap = gap;
     for (const t of this.tracks) {
       const last = (seq - 1) % HISTORY;
       const had = t.seqs[last] === seq - 1;
       let mx = had ? t.movedX[last]! : 0;
       let my = had ? t.movedY[last]! : 0;
-      const shift = prev ? faceShift(prev, cur, t, t) : null;
+      const shift = prev ? faceShift(prev, cur, t, { dx: t.dx * scale, dy: t.dy * scale }, search) : null;
       if (shift && Math.hypot(shift.dx, shift.dy) >= STILL_PX) {
         t.x += shift.dx;
         t.y += shift.dy;
@@ -192,6 +205,19 @@ export class BoxTracker {
       updateRoll(track, det.rollDeg, seq);
       track.missed = 0;
     }
+    // A detection near no face's track, but near an unmatched one, is that face lost by the
+    // motion search (too far between two frames, e.g. at a few fps under load): the track jumps
+    // to it, rather than leaving a second hat behind for maxMissed detections.
+    detections.forEach((det, d) => {
+      if (detUsed.has(d)) return;
+      const lost = this.tracks.findIndex((track, t) => !trackHit.has(t) && centreDistance(track, det) < SNAP_DISTANCE * Math.max(track.width, det.width));
+      if (lost < 0) return;
+      const track = this.tracks[lost]!;
+      Object.assign(track, { x: det.x, y: det.y, width: det.width, height: det.height, missed: 0, dx: 0, dy: 0 });
+      updateRoll(track, det.rollDeg, seq);
+      trackHit.add(lost);
+      detUsed.add(d);
+    });
     this.tracks = this.tracks.filter((track, t) => trackHit.has(t) || ++track.missed <= this.maxMissed);
     detections.forEach((det, d) => {
       if (!detUsed.has(d)) this.tracks.push(newTrack(det, this.seq));

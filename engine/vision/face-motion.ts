@@ -23,16 +23,25 @@ export interface Rect {
   height: number;
 }
 
-/** Half-resolution search radius each way: 8 half-res px = 16 frame px a frame (480 px/s at 30 fps). */
-const SEARCH = 8;
+/**
+ * Half-resolution search radius each way at 30 fps: 8 half-res px = 16 frame px a frame
+ * (480 px/s). Frames further apart (a loaded machine drops them) get a wider search.
+ */
+export const SEARCH = 8;
+const MAX_SEARCH = 3 * SEARCH;
+
+/** The search radius for frames `gapMs` apart. */
+export function searchFor(gapMs: number): number {
+  return Math.max(SEARCH, Math.min(MAX_SEARCH, Math.ceil((SEARCH * gapMs) / (1000 / 30))));
+}
 /** The part of the face box matched: its centre, away from the background at its edges. */
 const REGION_FRACTION = 0.7;
 /** Regions smaller than this (half-res px a side) carry too little texture to match. */
 const MIN_REGION = 8;
 
 /** Half-res px around a face that `faceShift` reads: its region, the search, and the next frame's move. */
-export function lumaNeeded(box: Rect, predicted: { dx: number; dy: number }): Rect {
-  const m = 2 * SEARCH + 2 + Math.ceil(Math.max(Math.abs(predicted.dx), Math.abs(predicted.dy)) / 2);
+export function lumaNeeded(box: Rect, predicted: { dx: number; dy: number }, search = MAX_SEARCH): Rect {
+  const m = 2 * search + 2 + Math.ceil(Math.max(Math.abs(predicted.dx), Math.abs(predicted.dy)) / 2);
   const x = Math.floor(box.x / 2) - m;
   const y = Math.floor(box.y / 2) - m;
   return { x, y, width: Math.ceil(box.width / 2) + 2 * m, height: Math.ceil(box.height / 2) + 2 * m };
@@ -63,10 +72,10 @@ export function halfLuma(frame: VideoFrame, region?: Rect, reuse?: Luma): Luma {
 
 /**
  * The face's move (frame pixels) from `prev` to `cur`, given its box in `prev` (frame pixels)
- * and its previous move as the centre of the search; null where the face region is too small
+ * and its previous move as the centre of a ±search (half-res px) window; null where the face region is too small
  * or too close to the frame's edges to match.
  */
-export function faceShift(prev: Luma, cur: Luma, box: Rect, predicted: { dx: number; dy: number }): { dx: number; dy: number } | null {
+export function faceShift(prev: Luma, cur: Luma, box: Rect, predicted: { dx: number; dy: number }, search = SEARCH): { dx: number; dy: number } | null {
   const side = Math.floor((Math.min(box.width, box.height) / 2) * REGION_FRACTION);
   if (side < MIN_REGION) return null;
   const px = Math.round(predicted.dx / 2);
@@ -74,17 +83,17 @@ export function faceShift(prev: Luma, cur: Luma, box: Rect, predicted: { dx: num
   const rx = Math.round((box.x + box.width / 2) / 2 - side / 2);
   const ry = Math.round((box.y + box.height / 2) / 2 - side / 2);
   // The region must lie in what was computed of `prev`, and every displaced copy of it in `cur`.
-  const margin = SEARCH + 2;
+  const margin = search + 2;
   if (!inside(prev.valid, rx, ry, side, side)) return null;
   if (!inside(cur.valid, rx + px - margin, ry + py - margin, side + 2 * margin, side + 2 * margin)) return null;
 
   const w = prev.width;
   const a = prev.data;
   const b = cur.data;
-  const span = 2 * SEARCH + 5; // offsets −(SEARCH + 2) … SEARCH + 2 from the prediction
+  const span = 2 * search + 5; // offsets −(search + 2) … search + 2 from the prediction
   const sad = new Float64Array(span * span).fill(-1);
   const at = (i: number, j: number): number => {
-    const k = (j + SEARCH + 2) * span + i + SEARCH + 2;
+    const k = (j + search + 2) * span + i + search + 2;
     if (sad[k]! >= 0) return sad[k]!;
     let s = 0;
     for (let y = 0; y < side; y += 2) {
@@ -100,12 +109,12 @@ export function faceShift(prev: Luma, cur: Luma, box: Rect, predicted: { dx: num
   // Coarse to fine: every other offset first, then the best one's neighbours, until none is better.
   let bi = 0;
   let bj = 0;
-  for (let j = -SEARCH; j <= SEARCH; j += 2) for (let i = -SEARCH; i <= SEARCH; i += 2) if (at(i, j) < at(bi, bj)) (bi = i), (bj = j);
+  for (let j = -search; j <= search; j += 2) for (let i = -search; i <= search; i += 2) if (at(i, j) < at(bi, bj)) (bi = i), (bj = j);
   for (let moved = true; moved; ) {
     moved = false;
     const [ci, cj] = [bi, bj];
     for (let j = cj - 1; j <= cj + 1; j++) for (let i = ci - 1; i <= ci + 1; i++) {
-      if (Math.abs(i) > SEARCH + 1 || Math.abs(j) > SEARCH + 1) continue;
+      if (Math.abs(i) > search + 1 || Math.abs(j) > search + 1) continue;
       if (at(i, j) < at(bi, bj)) (bi = i), (bj = j), (moved = true);
     }
   }
