@@ -124,7 +124,7 @@ describe('BoxTracker: roll', () => {
     const frame = { width: 640, height: 480, data: new Uint8Array(640 * 480 * 1.5) };
     const errors: number[] = [];
     for (let seq = 1; seq <= 60; seq++) {
-      tracker.follow(frame);
+      tracker.follow(frame, seq * (1000 / 30));
       // A detection every 3rd frame, of the frame 2 before (it took that long).
       if (seq % 3 === 0 && seq > 2) tracker.update([{ x: 100, y: 100, width: 100, height: 100, rollDeg: truth(seq - 2) }], seq - 2);
       const [box] = tracker.boxes;
@@ -135,7 +135,7 @@ describe('BoxTracker: roll', () => {
     const still = new BoxTracker();
     const shown = new Set<number>();
     for (let seq = 1; seq <= 90; seq++) {
-      still.follow(frame);
+      still.follow(frame, seq * (1000 / 30));
       if (seq % 3 === 0) still.update([{ x: 100, y: 100, width: 100, height: 100, rollDeg: 4.5 + (seq % 2 ? 0.4 : -0.4) }], seq - 1);
       if (seq > 15) shown.add(still.boxes[0]!.rollDeg!);
     }

@@ -29,11 +29,11 @@ interface Track {
   missed: number;
   /**
    * The head's roll when detections carry it: an alpha-beta filter over the detections' rolls,
-   * as of frame rollSeq, turning at rollRate degrees a frame (the boxes extrapolate it to now:
+   * as of time rollAt (ms), turning at rollRate degrees a millisecond (the boxes extrapolate it to now:
    * roll is not followed between detections, and a detection is frames old when it arrives).
    */
   rollDeg?: number;
-  rollSeq: number;
+  rollAt: number;
   rollRate: number;
   /** The whole degree last drawn: on a still head it changes only once the roll is SHOWN_ROLL_STEP away, so the hat does not flicker between two. */
   shownRoll?: number;
@@ -48,47 +48,50 @@ interface Track {
 
 /** Frames of motion kept per face: a detection older than this is not moved on (2 s at 30 fps). */
 const HISTORY = 64;
-/** The roll filter's gains (angle, rate), its fastest turn (deg/frame) and longest extrapolation (frames). */
+/**
+ * The roll filter's gains (angle, rate), its fastest turn and longest extrapolation: in time,
+ * not frames, so a machine that drops frames does not make it overshoot.
+ */
 const ROLL_ALPHA = 0.8;
 const ROLL_BETA = 0.5;
-const MAX_ROLL_RATE = 3;
-const MAX_ROLL_AHEAD = 10;
-/** Rates below this (deg/frame, 4.5°/s) are the detections' noise on a still head. */
-const MIN_ROLL_RATE = 0.15;
+const MAX_ROLL_RATE = 0.1; // 100°/s
+const MAX_ROLL_AHEAD_MS = 200;
+/** Rates below this (deg/ms: 5°/s) are the detections' noise on a still head. */
+const MIN_ROLL_RATE = 0.005;
 const SHOWN_ROLL_STEP = 0.8;
 
-function rollAt(t: Track, seq: number): number | undefined {
+function rollAt(t: Track, atMs: number): number | undefined {
   if (t.rollDeg === undefined) return undefined;
   const rate = Math.abs(t.rollRate) < MIN_ROLL_RATE ? 0 : t.rollRate;
-  return t.rollDeg + rate * Math.min(MAX_ROLL_AHEAD, Math.max(0, seq - t.rollSeq));
+  return t.rollDeg + rate * Math.min(MAX_ROLL_AHEAD_MS, Math.max(0, atMs - t.rollAt));
 }
 
-/** A detection's roll, measured on frame seq, into the track's filter. */
-function updateRoll(t: Track, rollDeg: number | undefined, seq: number): void {
+/** A detection's roll, measured on a frame seen at atMs, into the track's filter. */
+function updateRoll(t: Track, rollDeg: number | undefined, atMs: number): void {
   if (rollDeg === undefined) {
     t.rollDeg = undefined;
     return;
   }
-  const dt = seq - t.rollSeq;
-  const predicted = rollAt(t, seq);
+  const dt = atMs - t.rollAt;
+  const predicted = rollAt(t, atMs);
   if (predicted === undefined || dt <= 0) {
     t.rollDeg = predicted === undefined ? rollDeg : t.rollDeg! + ROLL_ALPHA * (rollDeg - t.rollDeg!);
-    if (predicted === undefined) (t.rollRate = 0), (t.rollSeq = seq);
+    if (predicted === undefined) (t.rollRate = 0), (t.rollAt = atMs);
     return;
   }
   const innovation = rollDeg - predicted;
   t.rollDeg = predicted + ROLL_ALPHA * innovation;
   t.rollRate = Math.max(-MAX_ROLL_RATE, Math.min(MAX_ROLL_RATE, t.rollRate + (ROLL_BETA * innovation) / dt));
-  t.rollSeq = seq;
+  t.rollAt = atMs;
 }
 /** An unmatched detection within this many face widths of an unmatched track is that face, found again. */
 const SNAP_DISTANCE = 2;
 /** Moves below this (frame px) are codec noise on a still face, not motion. */
 const STILL_PX = 0.35;
 
-function newTrack(b: FaceBox, seq: number): Track {
+function newTrack(b: FaceBox, seq: number, atMs: number): Track {
   const t: Track = {
-    x: b.x, y: b.y, width: b.width, height: b.height, rollDeg: b.rollDeg, rollSeq: seq, rollRate: 0, missed: 0, dx: 0, dy: 0,
+    x: b.x, y: b.y, width: b.width, height: b.height, rollDeg: b.rollDeg, rollAt: atMs, rollRate: 0, missed: 0, dx: 0, dy: 0,
     movedX: new Float64Array(HISTORY), movedY: new Float64Array(HISTORY), seqs: new Int32Array(HISTORY).fill(-1),
   };
   t.seqs[seq % HISTORY] = seq;
@@ -111,6 +114,9 @@ export class BoxTracker {
   /** When the previous frame came (performance.now()), and the gap before it. */
   private prevAt = 0;
   private prevGap = 1000 / 30;
+  /** When each recent frame was followed (by seq % HISTORY). */
+  private readonly frameTimes = new Float64Array(HISTORY);
+  private readonly frameSeqs = new Int32Array(HISTORY).fill(-1);
   private spareLuma: Luma | undefined;
   private readonly smoothing: number;
   private readonly maxMissed: number;
@@ -123,18 +129,25 @@ export class BoxTracker {
     if (!(this.smoothing > 0 && this.smoothing <= 1)) throw new RangeError(`smoothing must be in (0, 1], got ${this.smoothing}`);
   }
 
+  /** When frame seq was followed (now, for a frame no longer in the history or never followed). */
+  private timeOf(seq: number): number {
+    return this.frameSeqs[seq % HISTORY] === seq ? this.frameTimes[seq % HISTORY]! : performance.now();
+  }
+
   /**
    * Moves every face with the picture from the previous frame to this one; returns this frame's
    * seq, to be given back to `update` with the detection run on it.
    */
-  follow(frame: VideoFrame): number {
+  follow(frame: VideoFrame, atMs = performance.now()): number {
     const seq = ++this.seq;
+    this.frameTimes[seq % HISTORY] = atMs;
+    this.frameSeqs[seq % HISTORY] = seq;
     if (this.tracks.length === 0) {
       this.prevLuma = undefined;
-      this.prevAt = performance.now();
+      this.prevAt = atMs;
       return seq;
     }
-    const now = performance.now();
+    const now = atMs;
     const gap = Math.max(1, now - this.prevAt);
     const search = searchFor(gap);
     // The last move, scaled to this frame's gap, is where the search starts.
@@ -202,7 +215,7 @@ export class BoxTracker {
       track.height += a * (det.height - track.height);
       track.x = tcx - track.width / 2;
       track.y = tcy - track.height / 2;
-      updateRoll(track, det.rollDeg, seq);
+      updateRoll(track, det.rollDeg, this.timeOf(seq));
       track.missed = 0;
     }
     // A detection near no face's track, but near an unmatched one, is that face lost by the
@@ -214,13 +227,13 @@ export class BoxTracker {
       if (lost < 0) return;
       const track = this.tracks[lost]!;
       Object.assign(track, { x: det.x, y: det.y, width: det.width, height: det.height, missed: 0, dx: 0, dy: 0 });
-      updateRoll(track, det.rollDeg, seq);
+      updateRoll(track, det.rollDeg, this.timeOf(seq));
       trackHit.add(lost);
       detUsed.add(d);
     });
     this.tracks = this.tracks.filter((track, t) => trackHit.has(t) || ++track.missed <= this.maxMissed);
     detections.forEach((det, d) => {
-      if (!detUsed.has(d)) this.tracks.push(newTrack(det, this.seq));
+      if (!detUsed.has(d)) this.tracks.push(newTrack(det, this.seq, this.timeOf(seq)));
     });
     return this.boxes;
   }
@@ -232,7 +245,7 @@ export class BoxTracker {
   get boxes(): FaceBox[] {
     return this.tracks.map((t) => {
       const box: FaceBox = { x: Math.round(t.x), y: Math.round(t.y), width: Math.round(t.width), height: Math.round(t.height) };
-      const roll = rollAt(t, this.seq);
+      const roll = rollAt(t, this.timeOf(this.seq));
       if (roll === undefined) return box;
       const turning = Math.abs(t.rollRate) >= MIN_ROLL_RATE;
       if (turning || t.shownRoll === undefined || Math.abs(roll - t.shownRoll) >= SHOWN_ROLL_STEP) t.shownRoll = Math.round(roll);
