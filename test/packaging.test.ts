@@ -128,14 +128,19 @@ describe('the packed app', () => {
     const devOnly = ['electron', 'electron-builder', 'vite', 'esbuild', 'typescript', 'tsx', 'playwright-core', 'kurento-utils', '@types'];
     for (const name of devOnly) assert.ok(!packed.modules.some((m) => m === `node_modules/${name}` || m.startsWith(`node_modules/${name}/`)) || !packed.files.some((f) => f.startsWith(`node_modules/${name}/`)), `${name} is not shipped`);
     const faceModels = packed.files.filter((f) => f.startsWith('node_modules/@vladmandic/face-api/model/'));
-    assert.deepEqual(faceModels.sort(), ['node_modules/@vladmandic/face-api/model/tiny_face_detector_model-weights_manifest.json', 'node_modules/@vladmandic/face-api/model/tiny_face_detector_model.bin']);
+    assert.deepEqual(faceModels.sort(), [
+      'node_modules/@vladmandic/face-api/model/face_landmark_68_tiny_model-weights_manifest.json',
+      'node_modules/@vladmandic/face-api/model/face_landmark_68_tiny_model.bin',
+      'node_modules/@vladmandic/face-api/model/tiny_face_detector_model-weights_manifest.json',
+      'node_modules/@vladmandic/face-api/model/tiny_face_detector_model.bin',
+    ]);
     const shipped = [...new Set(packed.files.filter((f) => f.startsWith('node_modules/')).map((f) => f.split('/').slice(0, f.startsWith('node_modules/@') ? 3 : 2).join('/')))];
     t.diagnostic(`${packed.files.length} files, ${packed.unpacked.length} unpacked; ${shipped.length} packages: ${shipped.map((m) => m.replace('node_modules/', '')).join(' ')}`);
   });
 
   test('unpacked: the engine, package.json, the native addons, the wasm binaries and the weights', () => {
     const unpacked = new Set(packed.unpacked);
-    for (const f of ['package.json', 'dist/engine/cli.js', 'dist/engine/face-detector-worker.js', 'node_modules/@vladmandic/face-api/model/tiny_face_detector_model.bin', 'node_modules/@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm']) {
+    for (const f of ['package.json', 'dist/engine/cli.js', 'dist/engine/face-detector-worker.js', 'node_modules/@vladmandic/face-api/model/tiny_face_detector_model.bin', 'node_modules/@vladmandic/face-api/model/face_landmark_68_tiny_model.bin', 'node_modules/@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm']) {
       assert.ok(unpacked.has(f), f);
     }
     const native = packed.files.filter((f) => f.endsWith('.node'));

@@ -58,8 +58,12 @@ function loadWeights(name: string): Weights {
 
 interface Models {
   detector: Weights;
-  /** face-api's FaceLandmark68TinyNet (77 KB): 68 points, of which the eyes give the head's roll. */
-  landmarks: Weights;
+  /**
+   * face-api's FaceLandmark68TinyNet (77 KB): 68 points, of which the eyes give the head's roll.
+   * Absent if its files are (a package built without them): faces then come without a roll and
+   * hats stay upright, rather than detection failing.
+   */
+  landmarks?: Weights;
 }
 
 async function loadModel(): Promise<Models> {
@@ -69,7 +73,14 @@ async function loadModel(): Promise<Models> {
   if (!(await tf.setBackend('wasm'))) throw new Error('tfjs wasm backend failed to initialise');
   tf.enableProdMode();
 
-  return { detector: loadWeights('tiny_face_detector_model'), landmarks: loadWeights('face_landmark_68_tiny_model') };
+  const detector = loadWeights('tiny_face_detector_model');
+  let landmarks: Weights | undefined;
+  try {
+    landmarks = loadWeights('face_landmark_68_tiny_model');
+  } catch {
+    landmarks = undefined;
+  }
+  return { detector, landmarks };
 }
 
 /** face-api's landmark net input side and mean (FaceLandmark68TinyNet / TinyFaceFeatureExtractor). */
@@ -250,7 +261,7 @@ function detect(models: Models, req: DetectRequest): RawBox[] {
   out.dispose();
   const boxes = decode(data, cells, Math.max(req.width, req.height));
   const full = req.landmarks;
-  if (full) for (const box of boxes) box.rollDeg = rollOf(models.landmarks, full, box, full.width / req.width);
+  if (full && models.landmarks) for (const box of boxes) box.rollDeg = rollOf(models.landmarks, full, box, full.width / req.width);
   return boxes;
 }
 
