@@ -68,22 +68,20 @@ function rollAt(t: Track, atMs: number): number | undefined {
 
 /** A detection's roll, measured on a frame seen at atMs, into the track's filter. */
 function updateRoll(t: Track, rollDeg: number | undefined, atMs: number): void {
-  if (rollDeg === undefined) {
-    t.rollDeg = undefined;
-    return;
-  }
-  const dt = atMs - t.rollAt;
   const predicted = rollAt(t, atMs);
-  if (predicted === undefined || dt <= 0) {
-    t.rollDeg = predicted === undefined ? rollDeg : t.rollDeg! + ROLL_ALPHA * (rollDeg - t.rollDeg!);
-    if (predicted === undefined) (t.rollRate = 0), (t.rollAt = atMs);
+  if (rollDeg === undefined || predicted === undefined) {
+    Object.assign(t, { rollDeg, rollRate: 0, rollAt: atMs });
     return;
   }
   const innovation = rollDeg - predicted;
   t.rollDeg = predicted + ROLL_ALPHA * innovation;
+  // A detection of a frame older than the last one corrects the angle only.
+  const dt = atMs - t.rollAt;
+  if (dt <= 0) return;
   t.rollRate = Math.max(-MAX_ROLL_RATE, Math.min(MAX_ROLL_RATE, t.rollRate + (ROLL_BETA * innovation) / dt));
   t.rollAt = atMs;
 }
+
 /** An unmatched detection within this many face widths of an unmatched track is that face, found again. */
 const SNAP_DISTANCE = 2;
 /** Moves below this (frame px) are codec noise on a still face, not motion. */
@@ -111,7 +109,7 @@ export class BoxTracker {
   /** Frames seen by `follow`; a detection's seq says which one it ran on. */
   private seq = 0;
   private prevLuma: Luma | undefined;
-  /** When the previous frame came (performance.now()), and the gap before it. */
+  /** When the previous frame was followed (ms), and the gap before it. */
   private prevAt = 0;
   private prevGap = 1000 / 30;
   /** When each recent frame was followed (by seq % HISTORY). */
@@ -147,14 +145,13 @@ export class BoxTracker {
       this.prevAt = atMs;
       return seq;
     }
-    const now = atMs;
-    const gap = Math.max(1, now - this.prevAt);
+    const gap = Math.max(1, atMs - this.prevAt);
     const search = searchFor(gap);
     // The last move, scaled to this frame's gap, is where the search starts.
     const scale = Math.min(4, gap / this.prevGap);
     const cur = halfLuma(frame, union(this.tracks.map((t) => lumaNeeded(t, { dx: t.dx * scale, dy: t.dy * scale }, search))), this.spareLuma);
     const prev = this.prevLuma;
-    this.prevAt = now;
+    this.prevAt = atMs;
     this.prevGap = gap;
     for (const t of this.tracks) {
       const last = (seq - 1) % HISTORY;
