@@ -25,6 +25,8 @@ export async function cameraAllowed(): Promise<boolean> {
 
 export class CameraPreview {
   #opening: Opening | undefined;
+  /** Bumped by take and close: an open still asking for permission then gives up (Start came first). */
+  #epoch = 0;
 
   /** `shown` hears whether the preview is on screen (the "Camera off" card hides meanwhile). */
   constructor(
@@ -37,7 +39,8 @@ export class CameraPreview {
    * open is left for Start, which opens it again and shows the problem with its cure.
    */
   async open(deviceId: ConstrainDOMString | undefined): Promise<void> {
-    if (this.#opening || !(await cameraAllowed()) || this.#opening) return;
+    const epoch = this.#epoch;
+    if (this.#opening || !(await cameraAllowed()) || this.#opening || epoch !== this.#epoch) return;
     const opening: Opening = { stream: openCamera(deviceId).catch(() => undefined), over: false };
     this.#opening = opening;
     const stream = await opening.stream;
@@ -53,6 +56,7 @@ export class CameraPreview {
    * caller owns it from now on. Otherwise undefined (and whatever was open is closed).
    */
   async take(deviceId: ConstrainDOMString | undefined): Promise<MediaStream | undefined> {
+    this.#epoch++;
     const opening = this.#opening;
     if (!opening) return undefined;
     this.#opening = undefined;
@@ -67,6 +71,7 @@ export class CameraPreview {
 
   /** Turns the preview's camera off. */
   close(): void {
+    this.#epoch++;
     const opening = this.#opening;
     if (!opening) return;
     this.#opening = undefined;

@@ -70,7 +70,7 @@ interface MirrorPage {
  * Opens the mirror page in a fresh context, counting console errors and CSP violations.
  * getUserMediaError: the name of the DOMException getUserMedia rejects with (camera problems).
  */
-async function openMirror(opts: { getUserMediaError?: string; cameraPermission?: PermissionState } = {}): Promise<MirrorPage> {
+async function openMirror(opts: { getUserMediaError?: string; cameraPermission?: PermissionState; permissionDelayMs?: number } = {}): Promise<MirrorPage> {
   const page = await chromium.page();
   await page.setViewportSize({ width: 1280, height: 800 });
   const errors: string[] = [];
@@ -87,7 +87,9 @@ async function openMirror(opts: { getUserMediaError?: string; cameraPermission?:
     // What the Permissions API says before anything was asked (this Chromium grants all: --use-fake-ui-for-media-stream).
     await page.addInitScript(`
       const query = navigator.permissions.query.bind(navigator.permissions);
-      navigator.permissions.query = (d) => d && d.name === 'camera' ? Promise.resolve({ state: ${JSON.stringify(opts.cameraPermission)} }) : query(d);`);
+      navigator.permissions.query = (d) => d && d.name === 'camera'
+        ? new Promise((r) => setTimeout(() => r({ state: ${JSON.stringify(opts.cameraPermission)} }), ${opts.permissionDelayMs ?? 0}))
+        : query(d);`);
   }
   if (opts.getUserMediaError) {
     // (replaces the counting wrapper: these tests count no opens)
@@ -303,6 +305,20 @@ test('camera allowed before: shown at load and used by Start (opened once); Stop
   await waitForState(page, 'idle');
   await expectClean(m);
   await page.context().close();
+
+  // Start pressed while the page still asks whether the camera is allowed: one camera, the session's.
+  const early = await openMirror({ cameraPermission: 'granted', permissionDelayMs: 1500 });
+  await early.page.locator('#status-text', { hasText: TEXT.status.ready }).waitFor();
+  await startStop(early.page).click();
+  await waitForLive(early.page);
+  await new Promise((r) => setTimeout(r, 2000)); // past the slow answer
+  assert.equal(await cameraOpens(early.page), 1, 'no preview opened behind the running mirror');
+  assert.ok(await cameraShown(early.page), 'the camera video still shows the session\'s camera');
+  await startStop(early.page).click();
+  await waitForState(early.page, 'idle');
+  assert.equal(await early.page.locator('#camera-video').evaluate((v: HTMLVideoElement) => v.srcObject), null, 'camera released');
+  await expectClean(early);
+  await early.page.context().close();
 
   // Not allowed yet (the browser would ask): nothing is opened before the person presses Start.
   const asked = await openMirror({ cameraPermission: 'prompt' });
