@@ -91,7 +91,7 @@ function cached(map: Map<string, Sprite>, key: string, max: number, make: () => 
  * Bilinear resampling of every plane; taps outside the sprite are transparent. U·α and V·α are
  * premultiplied, so they interpolate as they are; luma is straight, so it is weighted by α (a
  * transparent tap must not darken the edge). One tight loop: a tilting head needs a new turn
- * every degree (~0.5 ms for a 150 px hat).
+ * every degree (measured ~2.5 ms for a 144 px hat, so turns are cached).
  */
 function turn(s: Sprite, deg: number): Sprite {
   const t = (deg * Math.PI) / 180;
