@@ -66,7 +66,8 @@ export interface RunResult {
     staleFramesDroppedPerSecond: number | null;
   };
   detections: { perSecond: number | null; perSecondPerSession: number | null; msPerDetection: number | null };
-  harness: { cpuCores: number; eventLoopDelayP99Ms: number | null; bottleneck: boolean };
+  /** The bench process (wrtc cameras: encode, decode, pixels); threads as for the engine. */
+  harness: { cpuCores: number; eventLoopDelayP99Ms: number | null; bottleneck: boolean; threads: Array<{ thread: string; cores: number }> };
   machine: { busyCores: number; otherCores: number | null; saturated: boolean };
   /** When the load point was run several times (--repeat): every run; this result is the worst. */
   repeats?: Array<{ fpsMin: number | null; fpsMean: number | null; latencyP50Ms: number | null; engineCores: number | null; error: string | null }>;
@@ -173,6 +174,7 @@ export async function runSessions(
     const cpu0 = server.pid ? cpuSeconds(server.pid) : NaN;
     const threads0 = server.pid ? threadCpuSeconds(server.pid) : new Map<string, number>();
     const self0 = cpuSeconds('self');
+    const selfThreads0 = threadCpuSeconds('self');
     const m0 = machineCpuSeconds();
     await sleep(opts.seconds * 1000);
     const t1 = performance.now();
@@ -181,6 +183,7 @@ export async function runSessions(
     const cpu = server.pid ? (cpuSeconds(server.pid) - cpu0) / elapsed : NaN;
     const threads = server.pid ? threadCores(threads0, threadCpuSeconds(server.pid), elapsed) : [];
     const self = (cpuSeconds('self') - self0) / elapsed;
+    const selfThreads = threadCores(selfThreads0, threadCpuSeconds('self'), elapsed);
     const m1 = machineCpuSeconds();
     loopDelay.disable();
     const c1 = await server.counts();
@@ -223,6 +226,7 @@ export async function runSessions(
         cpuCores: round(self, 2)!,
         eventLoopDelayP99Ms: round(loopDelay.percentile(99) / 1e6),
         bottleneck: self > HARNESS_BOUND_CORES,
+        threads: selfThreads.slice(0, 10).map((t) => ({ thread: t.thread, cores: round(t.cores, 2)! })),
       },
       machine: {
         busyCores: round(busy, 2)!,
@@ -264,7 +268,7 @@ function emptyRun(pipeline: PipelineKind, sessions: number): RunResult {
     latencyFrames: { p50: null, p95: null },
     engine: { cpuCores: null, cpuCoresPerSession: null, rssMb: null, idleRssMb: null, rssMbPerSession: null, threads: [], udpSockets: null, staleFramesDroppedPerSecond: null },
     detections: { perSecond: null, perSecondPerSession: null, msPerDetection: null },
-    harness: { cpuCores: 0, eventLoopDelayP99Ms: null, bottleneck: false },
+    harness: { cpuCores: 0, eventLoopDelayP99Ms: null, bottleneck: false, threads: [] },
     machine: { busyCores: 0, otherCores: null, saturated: false },
   };
 }

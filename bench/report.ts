@@ -3,6 +3,7 @@ import type { BenchResult } from './cli.js';
 import { PHASES, type BrowserResult } from './browser.js';
 import { clipDescription } from './motion-clips.js';
 import type { MotionResult } from './motion.js';
+import type { RunResult } from './measure.js';
 import { round } from './stats.js';
 import { metText } from './targets.js';
 import { fmt, renderTable, type Cell } from './table.js';
@@ -19,13 +20,17 @@ export function renderBench(r: BenchResult, markdown = false): string {
   lines.push('');
   if (r.runs.length) lines.push(...renderWrtcRuns(r, md));
   if (r.starts) lines.push(...renderStarts(r, md));
-  const threads = r.runs.filter((x) => x.engine.threads.length && !x.error);
-  if (threads.length) {
-    lines.push('Engine CPU by thread (cores; top threads per run)');
+  for (const [who, threadsOf] of [
+    ['Engine', (x: RunResult) => x.engine.threads],
+    ['Harness (the wrtc cameras)', (x: RunResult) => x.harness.threads ?? []],
+  ] as const) {
+    const runs = r.runs.filter((x) => threadsOf(x).length && !x.error);
+    if (!runs.length) continue;
+    lines.push(`${who} CPU by thread (cores; top threads per run)`);
     lines.push(
       renderTable(
         ['pipeline', 'sessions', 'threads'],
-        threads.map((x) => [x.pipeline, x.sessions, x.engine.threads.slice(0, 6).map((t) => `${t.thread} ${t.cores.toFixed(2)}`).join(', ')]),
+        runs.map((x) => [x.pipeline, x.sessions, threadsOf(x).slice(0, 6).map((t) => `${t.thread} ${t.cores.toFixed(2)}`).join(', ')]),
         md,
       ),
     );
