@@ -7,8 +7,14 @@
  * turn (round robin) that has a frame waiting, so N sessions each get about 1/N of the
  * detections and none starves. A filter gets at most `maxPerSecond` detections: more would
  * only move the hat by sub-pixel amounts while taking CPU from the video.
+ *
+ * Budget (detector-budget.ts): all filters together keep the detector busy for at most a
+ * share of the time that shrinks while the machine has no CPU to spare (after a detection
+ * that took d ms, the next starts ≥ d·(1 − duty)/duty ms later). d is wall time, so on a
+ * machine short of CPU detections also get slower and therefore rarer.
  */
 import { i420Size, type VideoFrame } from '../media/frames.js';
+import { DEFAULT_BUDGET, DetectorBudget, SAMPLE_MS, type BudgetOptions } from './detector-budget.js';
 import { DETECT_MAX_WIDTH, FaceDetector, type FaceBox } from './face-detector.js';
 
 export interface DetectionClient {
@@ -35,14 +41,27 @@ export class DetectionService {
   private readonly clients = new Map<DetectionClient, Entry>();
   private inFlight = false;
   private closed = false;
+  /** The budget: no detection starts before this time. */
+  private idleUntil = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private timerAt = Infinity;
+  private readonly budget: DetectorBudget;
+  /** Samples the machine's load for the budget while some filter is registered. */
+  private sampler: NodeJS.Timeout | undefined;
   /** After a failure, no new worker before this time (a broken install must not spin). */
   private retryAt = 0;
   /** Totals since start, for stats and benchmarks. */
-  readonly stats = { detections: 0, totalMs: 0 };
+  readonly stats = { detections: 0, totalMs: 0, duty: 1 };
   /** 'ready' once warmUp (or a first detection) has run the model; 'failed' if it could not. */
   state: 'cold' | 'warming' | 'ready' | 'failed' = 'cold';
 
-  constructor(private readonly maxPerSecond = DEFAULT_MAX_DETECTIONS_PER_SECOND) {}
+  constructor(
+    private readonly maxPerSecond = DEFAULT_MAX_DETECTIONS_PER_SECOND,
+    budget: BudgetOptions = DEFAULT_BUDGET,
+  ) {
+    this.budget = new DetectorBudget(budget);
+    this.stats.duty = this.budget.duty;
+  }
 
   /**
    * Starts the worker, loads the model and runs detections on a blank frame, ahead of the first
@@ -79,6 +98,7 @@ export class DetectionService {
     if (this.closed) return;
     let entry = this.clients.get(client);
     if (!entry) this.clients.set(client, (entry = { lastStart: 0, tag, landmarks }));
+    this.sampler ??= setInterval(() => { this.stats.duty = this.budget.sample(); }, SAMPLE_MS).unref();
     entry.frame = frame;
     entry.tag = tag;
     entry.landmarks = landmarks;
@@ -87,11 +107,17 @@ export class DetectionService {
 
   forget(client: DetectionClient): void {
     this.clients.delete(client);
+    if (this.clients.size === 0) {
+      clearInterval(this.sampler);
+      this.sampler = undefined;
+    }
   }
 
   async close(): Promise<void> {
     this.closed = true;
     this.clients.clear();
+    clearTimeout(this.timer);
+    clearInterval(this.sampler);
     const detector = await this.detector?.catch(() => undefined);
     await detector?.close();
   }
@@ -101,30 +127,38 @@ export class DetectionService {
     return this.detector;
   }
 
-  /** Starts the next detection if the worker is free and some client is due. */
+  /** Starts the next detection if the worker is free, the budget allows and some client is due. */
   private pump(): void {
     const now = performance.now();
     if (this.inFlight || this.closed || now < this.retryAt) return;
+    const waiting = [...this.clients].filter(([, e]) => e.frame);
+    if (!waiting.length) return;
     const minGap = 1000 / this.maxPerSecond;
-    const due = [...this.clients].find(([, e]) => e.frame && now - e.lastStart >= minGap);
-    if (!due) return;
+    // Round robin: of the clients due, the one served longest ago (a new client first).
+    const due = waiting
+      .filter(([, e]) => now - e.lastStart >= minGap)
+      .reduce<(typeof waiting)[number] | undefined>((a, b) => (a && a[1].lastStart <= b[1].lastStart ? a : b), undefined);
+    if (!due || now < this.idleUntil) {
+      // Clients waiting on their rate limit or on the budget get their turn when it expires.
+      const nextDue = Math.min(...waiting.map(([, e]) => e.lastStart + minGap));
+      return this.pumpAt(Math.max(nextDue, this.idleUntil));
+    }
     const [client, entry] = due;
     const frame = entry.frame!;
     const { tag, landmarks } = entry;
     entry.frame = undefined;
     entry.lastStart = now;
-    // Round robin: the client served goes to the back of the line.
-    this.clients.delete(client);
-    this.clients.set(client, entry);
 
     this.inFlight = true;
     this.ensureDetector()
       .then((detector) => detector.detect(frame, { landmarks }))
       .then(
         (boxes) => {
+          const end = performance.now();
           this.state = 'ready';
           this.stats.detections++;
-          this.stats.totalMs += performance.now() - now;
+          this.stats.totalMs += end - now;
+          this.idleUntil = end + this.budget.restMs(end - now);
           if (this.clients.has(client)) client.onFaces(boxes, tag);
         },
         (err: Error) => {
@@ -136,10 +170,19 @@ export class DetectionService {
       )
       .finally(() => {
         this.inFlight = false;
-        // Clients that were waiting on the rate limit get their turn when it expires.
-        const next = [...this.clients.values()].filter((e) => e.frame).map((e) => minGap - (performance.now() - e.lastStart));
-        if (next.length) setTimeout(() => this.pump(), Math.max(0, Math.min(...next))).unref();
+        this.pump();
       });
+  }
+
+  /** One timer at a time: pump() again at `at` (performance.now() time). */
+  private pumpAt(at: number): void {
+    if (this.timer && this.timerAt <= at) return; // an earlier pump will look again
+    clearTimeout(this.timer);
+    this.timerAt = at;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.pump();
+    }, Math.max(0, at - performance.now())).unref();
   }
 }
 
