@@ -243,7 +243,7 @@ async function main(): Promise<number> {
 export function worstOf(tries: RunResult[]): RunResult {
   const score = (r: RunResult) => (r.error ? -1 : (r.fps.min ?? -1));
   const worst = tries.reduce((a, b) => (score(b) < score(a) ? b : a));
-  return { ...worst, repeats: tries.map((r) => ({ fpsMin: r.fps.min, fpsMean: r.fps.mean, latencyP50Ms: r.latencyMs.p50, engineCores: r.engine.cpuCores, error: r.error ?? null })) };
+  return { ...worst, repeats: tries.map((r) => ({ fpsMin: r.fps.min, fpsMean: r.fps.mean, latencyP50Ms: r.latencyMs.p50, engineCores: r.engine.cpuCores, hatShareMin: r.hatShareMin, error: r.error ?? null })) };
 }
 
 // stdout carries only the report: kurento-client logs with console.log ("Server did not respond

@@ -9,6 +9,7 @@
  */
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import type kurento from 'kurento-client';
+import type { VideoFrame } from '../engine/media/frames.js';
 import { FakeCameraPeer } from '../test/helpers/fake-camera-peer.js';
 import { kurentoClient } from '../test/helpers/kurento.js';
 import { processResources } from '../test/helpers/engine-counts.js';
@@ -41,6 +42,8 @@ export interface SessionResult {
   framesWithoutCounter: number;
   /** Frames whose counter had already been received (repeats; not counted in fps). */
   repeatedFrames: number;
+  /** Mirror only: share of the window's returned frames (every HAT_CHECK_EVERY-th) that show the hat. */
+  hatShare: number | null;
 }
 
 export interface RunResult {
@@ -53,6 +56,8 @@ export interface RunResult {
   resolution: string | null;
   latencyMs: { p50: number | null; p95: number | null; n: number };
   latencyFrames: { p50: number | null; p95: number | null };
+  /** Mirror only: the least share of returned frames showing the hat, over the sessions. */
+  hatShareMin: number | null;
   engine: {
     cpuCores: number | null;
     cpuCoresPerSession: number | null;
@@ -67,10 +72,17 @@ export interface RunResult {
   };
   detections: { perSecond: number | null; perSecondPerSession: number | null; msPerDetection: number | null };
   /** The bench process (wrtc cameras: encode, decode, pixels); threads as for the engine. */
-  harness: { cpuCores: number; eventLoopDelayP99Ms: number | null; bottleneck: boolean; threads: Array<{ thread: string; cores: number }> };
+  harness: {
+    cpuCores: number;
+    eventLoopDelayP99Ms: number | null;
+    bottleneck: boolean;
+    threads: Array<{ thread: string; cores: number }>;
+    /** Mean time a returned frame waited in the cameras' receive jitter buffers (getStats), part of the latency. */
+    jitterBufferMs: number | null;
+  };
   machine: { busyCores: number; otherCores: number | null; saturated: boolean };
   /** When the load point was run several times (--repeat): every run; this result is the worst. */
-  repeats?: Array<{ fpsMin: number | null; fpsMean: number | null; latencyP50Ms: number | null; engineCores: number | null; error: string | null }>;
+  repeats?: Array<{ fpsMin: number | null; fpsMean: number | null; latencyP50Ms: number | null; engineCores: number | null; hatShareMin: number | null; error: string | null }>;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -81,7 +93,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
  * So fps can never exceed the camera's rate — not even while a backlog drains — and frames
  * that come back later than the grace period count as lost.
  */
-function track(peer: FakeCameraPeer) {
+function track(peer: FakeCameraPeer, hasHat?: (frame: VideoFrame) => boolean) {
   let t0 = Infinity;
   let t1 = Infinity;
   let sent0 = 0;
@@ -92,6 +104,8 @@ function track(peer: FakeCameraPeer) {
   const resolutions = new Map<string, number>();
   let noCounter = 0;
   let repeats = 0;
+  let hatChecked = 0;
+  let hatSeen = 0;
   const off = peer.received.onFrame((frame, counter) => {
     const now = performance.now();
     if (arriving) {
@@ -105,6 +119,10 @@ function track(peer: FakeCameraPeer) {
     if (seen.has(counter)) return void repeats++;
     seen.add(counter);
     latencies.push(now - sentAt);
+    if (hasHat && seen.size % HAT_CHECK_EVERY === 0) {
+      hatChecked++;
+      if (hasHat(frame)) hatSeen++;
+    }
   });
   return {
     begin(at: number) {
@@ -129,11 +147,29 @@ function track(peer: FakeCameraPeer) {
         latencyMsP50: round(sum.p50),
         framesWithoutCounter: noCounter,
         repeatedFrames: repeats,
+        hatShare: hatChecked ? hatSeen / hatChecked : null,
         latencies,
       };
     },
   };
 }
+
+/** The cameras' received video so far: jitter-buffer delay (s) and frames that left the buffer. */
+async function jitterBufferTotals(peers: FakeCameraPeer[]): Promise<{ delayS: number; frames: number }> {
+  let delayS = 0;
+  let frames = 0;
+  for (const p of peers) {
+    for (const s of (await p.pc.getStats()).values()) {
+      if (s.type !== 'inbound-rtp' || s.kind !== 'video') continue;
+      delayS += s.jitterBufferDelay ?? 0;
+      frames += s.jitterBufferEmittedCount ?? 0;
+    }
+  }
+  return { delayS, frames };
+}
+
+/** Every how many distinct returned frames one is checked for the hat (cheap, but the harness is busy). */
+const HAT_CHECK_EVERY = 3;
 
 /** How long after a window frames sent in it may still come back and count. */
 export const LATE_FRAME_GRACE_MS = 1000;
@@ -167,8 +203,10 @@ export async function runSessions(
 
     const loopDelay = monitorEventLoopDelay({ resolution: 10 });
     loopDelay.enable();
-    const trackers = peers.map(track);
+    const hasHat = kind === 'mirror' ? await hatDetector(cam.width, cam.height) : undefined;
+    const trackers = peers.map((p) => track(p, hasHat));
     const c0 = await server.counts();
+    const jb0 = await jitterBufferTotals(peers);
     const t0 = performance.now();
     for (const t of trackers) t.begin(t0);
     const cpu0 = server.pid ? cpuSeconds(server.pid) : NaN;
@@ -187,6 +225,7 @@ export async function runSessions(
     const m1 = machineCpuSeconds();
     loopDelay.disable();
     const c1 = await server.counts();
+    const jb1 = await jitterBufferTotals(peers);
     const rss = server.pid ? rssMb(server.pid) : NaN;
     await sleep(LATE_FRAME_GRACE_MS);
     const perSession = trackers.map((t) => t.finish());
@@ -202,11 +241,12 @@ export async function runSessions(
 
     Object.assign(result, {
       seconds: round(elapsed, 2)!,
-      perSession: perSession.map(({ latencies: _l, ...s }) => ({ ...s, fps: round(s.fps)!, sentFps: round(s.sentFps)! })),
+      perSession: perSession.map(({ latencies: _l, ...s }) => ({ ...s, fps: round(s.fps)!, sentFps: round(s.sentFps)!, hatShare: round(s.hatShare, 3) })),
       fps: { min: round(Math.min(...fps)), mean: round(mean(fps)), max: round(Math.max(...fps)) },
       resolution: mode(resolutions) ?? null,
       latencyMs: { p50: round(lat.p50), p95: round(lat.p95), n: lat.n },
       latencyFrames: { p50: round(lat.p50 / frameMs, 2), p95: round(lat.p95 / frameMs, 2) },
+      hatShareMin: kind === 'mirror' ? round(Math.min(...perSession.map((s) => s.hatShare ?? 0)), 3) : null,
       engine: {
         cpuCores: round(cpu, 2),
         cpuCoresPerSession: round(cpu / n, 2),
@@ -227,6 +267,7 @@ export async function runSessions(
         eventLoopDelayP99Ms: round(loopDelay.percentile(99) / 1e6),
         bottleneck: self > HARNESS_BOUND_CORES,
         threads: selfThreads.slice(0, 10).map((t) => ({ thread: t.thread, cores: round(t.cores, 2)! })),
+        jitterBufferMs: jb1.frames > jb0.frames ? round((1000 * (jb1.delayS - jb0.delayS)) / (jb1.frames - jb0.frames)) : null,
       },
       machine: {
         busyCores: round(busy, 2)!,
@@ -266,9 +307,10 @@ function emptyRun(pipeline: PipelineKind, sessions: number): RunResult {
     resolution: null,
     latencyMs: { p50: null, p95: null, n: 0 },
     latencyFrames: { p50: null, p95: null },
+    hatShareMin: null,
     engine: { cpuCores: null, cpuCoresPerSession: null, rssMb: null, idleRssMb: null, rssMbPerSession: null, threads: [], udpSockets: null, staleFramesDroppedPerSecond: null },
     detections: { perSecond: null, perSecondPerSession: null, msPerDetection: null },
-    harness: { cpuCores: 0, eventLoopDelayP99Ms: null, bottleneck: false, threads: [] },
+    harness: { cpuCores: 0, eventLoopDelayP99Ms: null, bottleneck: false, threads: [], jitterBufferMs: null },
     machine: { busyCores: 0, otherCores: null, saturated: false },
   };
 }
@@ -351,7 +393,7 @@ async function oneStart(
   client: kurento.KurentoClient,
   server: ServerUnderTest,
   cam: Camera,
-  hasHat: (f: import('../engine/media/frames.js').VideoFrame) => boolean,
+  hasHat: (f: VideoFrame) => boolean,
   timeoutMs: number,
 ): Promise<StartSample> {
   const peer = new FakeCameraPeer({ background: 'face', width: cam.width, height: cam.height, fps: cam.fps, keepFrames: 2 });

@@ -72,10 +72,12 @@ function renderWrtcRuns(r: BenchResult, md: { markdown: boolean }): string[] {
     run.resolution ?? '–',
     `${fmt(run.latencyMs.p50, 0)} / ${fmt(run.latencyMs.p95, 0)}`,
     `${fmt(run.latencyFrames.p50, 1)} / ${fmt(run.latencyFrames.p95, 1)}`,
+    fmt(run.harness.jitterBufferMs, 0),
     `${fmt(run.engine.cpuCores, 2)} (${fmt(run.engine.cpuCoresPerSession, 2)})`,
     `${fmt(run.engine.rssMb, 0)} (${(run.engine.rssMbPerSession ?? 0) >= 0 ? '+' : ''}${fmt(run.engine.rssMbPerSession, 0)})`,
     run.pipeline === 'mirror' ? `${fmt(run.detections.perSecond)} (${fmt(run.detections.perSecondPerSession)})` : '–',
     run.pipeline === 'mirror' ? fmt(run.detections.msPerDetection, 0) : '–',
+    run.hatShareMin === null ? '–' : fmt(run.hatShareMin * 100, 1),
     fmt(run.engine.staleFramesDroppedPerSecond),
     fmt(run.harness.cpuCores, 2),
     fmt(run.machine.otherCores, 2),
@@ -84,7 +86,7 @@ function renderWrtcRuns(r: BenchResult, md: { markdown: boolean }): string[] {
   ]);
   lines.push(
     renderTable(
-      ['pipeline', 'sessions', 'fps min/mean', 'received', 'latency ms p50/p95', 'frames p50/p95', 'engine cores (/session)', 'engine RSS MB (+/session)', 'det/s (/session)', 'ms/det', 'stale frames skipped/s', 'harness cores', 'other cores', 'flags', 'fps min per run'],
+      ['pipeline', 'sessions', 'fps min/mean', 'received', 'latency ms p50/p95', 'frames p50/p95', 'of it camera jitter buffer ms', 'engine cores (/session)', 'engine RSS MB (+/session)', 'det/s (/session)', 'ms/det', 'hats on % (worst session)', 'stale frames skipped/s', 'harness cores', 'other cores', 'flags', 'fps min per run'],
       rows,
       md,
     ),

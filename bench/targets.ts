@@ -22,6 +22,13 @@ export const TARGETS = {
   browserStartP95Ms: 600,
   browserColdMs: 1000,
   browserSessions: 4,
+  /** Load (issue 14), every run of the load point (--repeat) counts. */
+  coresPerSessionAt4: 0.25,
+  sessionsUnderLoad: 8,
+  minFpsUnderLoad: 15,
+  latencyP50MsUnderLoad: 250,
+  /** "Hats on": share of returned frames showing the hat, worst session. */
+  minHatShare: 0.99,
   /** The hat follows the face (issue 12), bench --motion. */
   motionPanP95Px: 12,
   motionPanP95PxAt4: 20,
@@ -67,7 +74,45 @@ export function evaluateTargets(cam: Camera, runs: RunResult[], starts: StartsRe
     value: `${best} session(s) (largest count measured with every session ≥ ${TARGETS.minFps} fps)`,
     met: best >= TARGETS.sessionsAt25 ? true : measuredMax >= TARGETS.sessionsAt25 ? false : null,
   });
+  out.push(...loadTargets(runs));
   if (browser) out.push(...browserTargets(cam, browser));
+  return out;
+}
+
+/** Issue 14's targets, judged on every repeated run of the load point (the worst figure of each). */
+function loadTargets(runs: RunResult[]): TargetResult[] {
+  const tries = (n: number) => {
+    const run = runs.find((r) => r.pipeline === 'mirror' && r.sessions === n);
+    if (!run) return null;
+    const all = run.repeats ?? [{ fpsMin: run.fps.min, latencyP50Ms: run.latencyMs.p50, engineCores: run.engine.cpuCores, hatShareMin: run.hatShareMin, error: run.error ?? null }];
+    const nums = (pick: (t: (typeof all)[number]) => number | null) => all.map(pick).map((v) => v ?? NaN);
+    return {
+      runs: all.length,
+      failed: all.filter((t) => t.error).length,
+      fpsMin: Math.min(...nums((t) => t.fpsMin)),
+      latencyMax: Math.max(...nums((t) => t.latencyP50Ms)),
+      coresMax: Math.max(...nums((t) => t.engineCores)) / n,
+      hatsMin: Math.min(...nums((t) => t.hatShareMin)),
+    };
+  };
+  const out: TargetResult[] = [];
+  const four = tries(4);
+  out.push({
+    target: `4 sessions: engine ≤ ${TARGETS.coresPerSessionAt4} core per session (every run)`,
+    value: four ? `${fmt(four.coresMax, 2)} core/session, most of ${four.runs} run(s)` : 'not measured',
+    met: four ? four.failed === 0 && four.coresMax <= TARGETS.coresPerSessionAt4 : null,
+  });
+  const n = TARGETS.sessionsUnderLoad;
+  const many = tries(n);
+  out.push({
+    target: `${n} sessions: ≥ ${TARGETS.minFpsUnderLoad} fps each, latency p50 ≤ ${TARGETS.latencyP50MsUnderLoad} ms, hats on ≥ ${TARGETS.minHatShare * 100} % of frames (every run)`,
+    value: many
+      ? `${fmt(many.fpsMin)} fps min, p50 ≤ ${fmt(many.latencyMax, 0)} ms, hats on ≥ ${fmt(many.hatsMin * 100, 1)} % (${many.runs} run(s)${many.failed ? `, ${many.failed} failed` : ''})`
+      : 'not measured',
+    met: many
+      ? many.failed === 0 && many.fpsMin >= TARGETS.minFpsUnderLoad && many.latencyMax <= TARGETS.latencyP50MsUnderLoad && many.hatsMin >= TARGETS.minHatShare
+      : null,
+  });
   return out;
 }
 

@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { VideoFrame } from '../engine/media/frames.js';
 import { DetectionService, type DetectionClient } from '../engine/vision/detection-service.js';
+import { DetectorBudget } from '../engine/vision/detector-budget.js';
 import type { FaceBox } from '../engine/vision/face-detector.js';
 import { waitFor } from './helpers/wait.js';
 import { loadBackgroundI420 } from './helpers/video-fixtures.js';
@@ -53,5 +54,25 @@ describe('DetectionService', () => {
     assert.ok(clients.every((c) => c.results.every((boxes) => boxes.length === 1)), 'one face found in each detection');
     // Unbudgeted, three filters at 15/s each would keep the detector busy all the time.
     assert.ok(busy <= DUTY + 0.05, `detector busy ${(busy * 100).toFixed(0)} % of the time (${detections} detections), budget ${DUTY * 100} %`);
+  });
+});
+
+describe('DetectorBudget', () => {
+  it('gives the detector less of the time when the machine is short of CPU or serves more sessions, never below its floor', () => {
+    const budget = new DetectorBudget({ minDuty: 0.25, maxDuty: 1 });
+    assert.equal(budget.dutyFor(1), 1);
+    assert.equal(budget.dutyFor(2), 0.5);
+    assert.equal(budget.dutyFor(8), 0.25, 'floor');
+    budget.adjust(0.02); // 2 % idle
+    assert.ok(budget.dutyFor(1) < 1 && budget.dutyFor(1) > 0.25, `one step down: ${budget.dutyFor(1)}`);
+    for (let i = 0; i < 20; i++) budget.adjust(0);
+    assert.equal(budget.dutyFor(1), 0.25, 'saturated machine: the floor');
+    budget.adjust(0.2); // inside the headroom band: no change
+    assert.equal(budget.dutyFor(1), 0.25);
+    for (let i = 0; i < 20; i++) budget.adjust(0.6);
+    assert.equal(budget.dutyFor(1), 1, 'idle machine: full duty again');
+    // Rest after a 40 ms detection: none at full duty, three times as long at a quarter.
+    assert.equal(budget.restMs(40, 1), 0);
+    assert.equal(budget.restMs(40, 4), 120);
   });
 });

@@ -11,7 +11,8 @@
  * Budget (detector-budget.ts): all filters together keep the detector busy for at most a
  * share of the time that shrinks while the machine has no CPU to spare (after a detection
  * that took d ms, the next starts ≥ d·(1 − duty)/duty ms later). d is wall time, so on a
- * machine short of CPU detections also get slower and therefore rarer.
+ * machine short of CPU detections also get slower and therefore rarer. A filter's first
+ * detection is exempt, so a new session's hat does not wait behind the others' budget.
  */
 import { i420Size, type VideoFrame } from '../media/frames.js';
 import { DEFAULT_BUDGET, DetectorBudget, SAMPLE_MS, type BudgetOptions } from './detector-budget.js';
@@ -98,7 +99,10 @@ export class DetectionService {
     if (this.closed) return;
     let entry = this.clients.get(client);
     if (!entry) this.clients.set(client, (entry = { lastStart: 0, tag, landmarks }));
-    this.sampler ??= setInterval(() => { this.stats.duty = this.budget.sample(); }, SAMPLE_MS).unref();
+    this.sampler ??= setInterval(() => {
+      this.budget.sample();
+      this.stats.duty = this.budget.dutyFor(this.clients.size);
+    }, SAMPLE_MS).unref();
     entry.frame = frame;
     entry.tag = tag;
     entry.landmarks = landmarks;
@@ -138,7 +142,8 @@ export class DetectionService {
     const due = waiting
       .filter(([, e]) => now - e.lastStart >= minGap)
       .reduce<(typeof waiting)[number] | undefined>((a, b) => (a && a[1].lastStart <= b[1].lastStart ? a : b), undefined);
-    if (!due || now < this.idleUntil) {
+    // A filter's first detection does not wait for the budget: its hat appears as soon as it can.
+    if (!due || (now < this.idleUntil && due[1].lastStart > 0)) {
       // Clients waiting on their rate limit or on the budget get their turn when it expires.
       const nextDue = Math.min(...waiting.map(([, e]) => e.lastStart + minGap));
       return this.pumpAt(Math.max(nextDue, this.idleUntil));
@@ -158,7 +163,7 @@ export class DetectionService {
           this.state = 'ready';
           this.stats.detections++;
           this.stats.totalMs += end - now;
-          this.idleUntil = end + this.budget.restMs(end - now);
+          this.idleUntil = end + this.budget.restMs(end - now, this.clients.size);
           if (this.clients.has(client)) client.onFaces(boxes, tag);
         },
         (err: Error) => {
