@@ -29,7 +29,7 @@ import { loopbackPage } from '../test/helpers/loopback-page.js';
 import { makeY4m } from '../test/helpers/video-fixtures.js';
 import { waitFor } from '../test/helpers/wait.js';
 import { frameRecorderScript, pageNow, recordFrames, startTimeline, takeFrames, type PresentedFrame, type StartTimeline } from './browser-page.js';
-import type { Camera } from './measure.js';
+import { openWrtcLoad, type Camera } from './measure.js';
 import { cpuSeconds, machineCpuSeconds } from './proc.js';
 import { mean, round, summarize } from './stats.js';
 
@@ -44,6 +44,8 @@ export interface BrowserBenchOptions {
   camera: Camera;
   /** Also run each session count on a plain WebRtcEndpoint loopback. */
   loopback: boolean;
+  /** wrtc mirror sessions kept open on the engine while the pages are measured (--under-load). */
+  backgroundSessions?: number;
   log?: (line: string) => void;
 }
 
@@ -64,6 +66,8 @@ export interface BrowserStart {
 export interface BrowserRun {
   pipeline: 'mirror' | 'loopback';
   sessions: number;
+  /** wrtc mirror sessions running on the same engine meanwhile. */
+  backgroundSessions: number;
   error?: string;
   seconds: number;
   fps: { min: number | null; mean: number | null; max: number | null };
@@ -71,7 +75,14 @@ export interface BrowserRun {
   cameraFps: { min: number | null; mean: number | null };
   latencyMs: { p50: number | null; p95: number | null; n: number };
   latencyFrames: { p50: number | null; p95: number | null };
-  perSession: Array<{ fps: number; cameraFps: number; latencyMsP50: number | null; framesWithoutCounter: number }>;
+  perSession: Array<{
+    fps: number;
+    cameraFps: number;
+    latencyMsP50: number | null;
+    framesWithoutCounter: number;
+    /** The page's own WebRTC counters (getStats) over the window: where its frames went. */
+    video: { sentFps: number | null; receivedFps: number | null; decodedFps: number | null; droppedFps: number | null; jitterBufferMs: number | null };
+  }>;
   engineCores: number | null;
   engineCoresPerSession: number | null;
   machineBusyCores: number;
@@ -156,9 +167,16 @@ export async function measureBrowser(o: BrowserBenchOptions): Promise<BrowserRes
     summarizeStarts(result);
 
     const engine = (o.wsUri ?? 'builtin') === 'builtin' ? await web.registry.engine.start() : undefined;
+    const k = engine ? (o.backgroundSessions ?? 0) : 0;
     for (const n of o.sessions) {
-      result.runs.push(await runPages(n, 'mirror', () => mirrorPages(chromium, web!, recorder, n), engine?.pid, o, log));
-      if (o.loopback && engine) result.runs.push(await runPages(n, 'loopback', () => loopbackPages(chromium, engine.uri, recorder, n), engine.pid, o, log));
+      const load = k ? await openWrtcLoad(engine!.uri, k, o.camera) : undefined;
+      if (load) log(`browser: ${k} wrtc mirror sessions running meanwhile`);
+      try {
+        result.runs.push(await runPages(n, 'mirror', () => mirrorPages(chromium, web!, recorder, n), engine?.pid, o, log));
+        if (o.loopback && engine) result.runs.push(await runPages(n, 'loopback', () => loopbackPages(chromium, engine.uri, recorder, n), engine.pid, o, log));
+      } finally {
+        await load?.close();
+      }
       if (engine) await settle(engine.uri);
     }
     for (const n of o.sessions) {
@@ -175,9 +193,37 @@ export async function measureBrowser(o: BrowserBenchOptions): Promise<BrowserRes
   return result;
 }
 
+/** Keeps the page's RTCPeerConnections reachable (window.__benchPcs) so their getStats can be read. */
+const PC_RECORDER = `(() => {
+  const Native = window.RTCPeerConnection;
+  window.__benchPcs = [];
+  window.RTCPeerConnection = class extends Native {
+    constructor(...args) { super(...args); window.__benchPcs.push(this); }
+  };
+})();`;
+
+/** Totals of the page's live video streams, from getStats: where the page's frames went. */
+async function pageVideoTotals(page: Page): Promise<Record<string, number>> {
+  // A string, not a function: tsx would add its __name helper to a function, which the page lacks.
+  return page.evaluate(`(async () => {
+    const t = {};
+    const add = (k, v) => { if (typeof v === 'number') t[k] = (t[k] ?? 0) + v; };
+    for (const pc of window.__benchPcs ?? []) {
+      if (pc.connectionState === 'closed') continue;
+      for (const s of (await pc.getStats()).values()) {
+        if (s.kind !== 'video') continue;
+        if (s.type === 'inbound-rtp') for (const k of ['framesReceived', 'framesDecoded', 'framesDropped', 'jitterBufferDelay', 'jitterBufferEmittedCount']) add('in.' + k, s[k]);
+        if (s.type === 'outbound-rtp') for (const k of ['framesSent']) add('out.' + k, s[k]);
+      }
+    }
+    return t;
+  })()`);
+}
+
 async function openPage(chromium: ChromiumHandle, url: string, recorder: string): Promise<Page> {
   const page = await chromium.page();
   await page.addInitScript(recorder);
+  await page.addInitScript(PC_RECORDER);
   await page.goto(url);
   await page.locator('#status-text', { hasText: TEXT.status.ready }).waitFor({ timeout: START_TIMEOUT_MS });
   return page;
@@ -301,6 +347,7 @@ async function loopbackPages(chromium: ChromiumHandle, engineUri: string, record
       const page = await chromium.page();
       pages.push(page);
       await page.addInitScript(recorder);
+      await page.addInitScript(PC_RECORDER);
       const found: kurento.IceCandidate[] = [];
       let endpoint: kurento.WebRtcEndpoint | undefined;
       await page.exposeFunction('onLocalCandidate', (c: kurento.IceCandidate) => {
@@ -340,6 +387,7 @@ async function runPages(
   const run: BrowserRun = {
     pipeline,
     sessions: n,
+    backgroundSessions: o.wsUri && o.wsUri !== 'builtin' ? 0 : (o.backgroundSessions ?? 0),
     seconds: 0,
     fps: { min: null, mean: null, max: null },
     cameraFps: { min: null, mean: null },
@@ -354,11 +402,11 @@ async function runPages(
   try {
     live = await open();
     await sleep(o.warmupSeconds * 1000);
-    const windows: Array<{ t0: number }> = [];
+    const windows: Array<{ t0: number; stats: Record<string, number> }> = [];
     for (const p of live.pages) {
       await recordFrames(p.page, p.camera);
       await recordFrames(p.page, p.mirror);
-      windows.push({ t0: await pageNow(p.page) });
+      windows.push({ t0: await pageNow(p.page), stats: await pageVideoTotals(p.page) });
     }
     const cpu0 = enginePid ? cpuSeconds(enginePid) : NaN;
     const m0 = machineCpuSeconds();
@@ -374,7 +422,21 @@ async function runPages(
       const seconds = ((await pageNow(p.page)) - windows[i]!.t0) / 1000;
       const s = sessionFigures(camera, mirror, seconds);
       latencies.push(...s.latencies);
-      run.perSession.push({ fps: round(s.fps)!, cameraFps: round(s.cameraFps)!, latencyMsP50: round(summarize(s.latencies).p50), framesWithoutCounter: s.withoutCounter });
+      const end = await pageVideoTotals(p.page);
+      const d = (k: string) => (end[k] ?? NaN) - (windows[i]!.stats[k] ?? NaN);
+      run.perSession.push({
+        fps: round(s.fps)!,
+        cameraFps: round(s.cameraFps)!,
+        latencyMsP50: round(summarize(s.latencies).p50),
+        framesWithoutCounter: s.withoutCounter,
+        video: {
+          sentFps: round(d('out.framesSent') / seconds),
+          receivedFps: round(d('in.framesReceived') / seconds),
+          decodedFps: round(d('in.framesDecoded') / seconds),
+          droppedFps: round(d('in.framesDropped') / seconds),
+          jitterBufferMs: round((1000 * d('in.jitterBufferDelay')) / d('in.jitterBufferEmittedCount')),
+        },
+      });
     }
     const fpsList = run.perSession.map((s) => s.fps);
     const lat = summarize(latencies);
@@ -389,7 +451,8 @@ async function runPages(
       engineCoresPerSession: round(cpu / n, 2),
       machineBusyCores: round((m1.busy - m0.busy) / elapsed, 2)!,
     } satisfies Partial<BrowserRun>);
-    log(`browser ${pipeline} ×${n}: fps ${run.fps.min}–${run.fps.max} (camera ${run.cameraFps.min}), send→paint p50 ${run.latencyMs.p50} ms, engine ${run.engineCores} cores`);
+    const v = run.perSession[0]?.video;
+    log(`browser ${pipeline} ×${n}: fps ${run.fps.min}–${run.fps.max} (camera ${run.cameraFps.min}), send→paint p50 ${run.latencyMs.p50} ms, engine ${run.engineCores} cores; page 1 sent ${v?.sentFps} fps, received ${v?.receivedFps}, decoded ${v?.decodedFps}, dropped ${v?.droppedFps}, jitter buffer ${v?.jitterBufferMs} ms`);
   } catch (err) {
     run.error = (err as Error).message;
     log(`browser ${pipeline} ×${n}: FAILED: ${run.error}`);

@@ -17,6 +17,10 @@
  * Chromium through web mode (bench/browser.ts). Both run by default; without --sessions/--starts
  * wrtc runs 1,2,4,8 sessions and 20 Starts, Chromium 1,2,4 and 10 (+ the cold one).
  *
+ * --under-load K: the Chromium pages are measured while K wrtc mirror sessions run on the same
+ * engine (e.g. `--client chromium --sessions 1 --under-load 7`: what a person sees in the
+ * browser when the engine serves eight mirrors). Embedded engine only.
+ *
  * --kms: the server must reach the hat URL (by default served on 127.0.0.1 by this process,
  * fine for a KMS on the same host network; otherwise give --hat-url). Without --kms-pid no
  * CPU/RSS is read; a real KMS reports no detection counts.
@@ -52,7 +56,7 @@ export interface BenchResult {
   machine: ReturnType<typeof machineInfo>;
   server: { kind: 'embedded' | 'external'; uri: string; pid: number | null };
   camera: Camera;
-  options: { seconds: number; warmupSeconds: number; sessions: number[]; starts: number; loopback: boolean; repeat: number; clients: Client[]; browserSessions: number[]; browserStarts: number };
+  options: { seconds: number; warmupSeconds: number; sessions: number[]; starts: number; loopback: boolean; underLoad: number; repeat: number; clients: Client[]; browserSessions: number[]; browserStarts: number };
   runs: RunResult[];
   latencyVsLoopback: LatencyComparison[];
   starts: StartsResult | null;
@@ -70,7 +74,7 @@ const CLIENTS: Client[] = ['wrtc', 'chromium'];
 const DEFAULT_SESSIONS: Record<Client, string> = { wrtc: '1,2,4,8', chromium: '1,2,4' };
 const DEFAULT_STARTS: Record<Client, string> = { wrtc: '20', chromium: '10' };
 
-const USAGE = 'usage: npm run bench -- [--motion] [--client wrtc|chromium|all] [--kms ws://…] [--kms-pid N] [--seconds N] [--warmup N] [--sessions 1,2,4,8] [--starts N] [--width W --height H --fps F] [--no-loopback] [--repeat N] [--hat-url URL] [--json FILE] [--markdown] [--cpu-prof DIR] [--engine-arg FLAG]… [--quiet]';
+const USAGE = 'usage: npm run bench -- [--motion] [--client wrtc|chromium|all] [--kms ws://…] [--kms-pid N] [--seconds N] [--warmup N] [--sessions 1,2,4,8] [--starts N] [--width W --height H --fps F] [--no-loopback] [--repeat N] [--under-load K] [--hat-url URL] [--json FILE] [--markdown] [--cpu-prof DIR] [--engine-arg FLAG]… [--quiet]';
 
 function parse() {
   const { values } = parseArgs({
@@ -94,6 +98,7 @@ function parse() {
       'engine-arg': { type: 'string', multiple: true, default: [] },
       quiet: { type: 'boolean', default: false },
       motion: { type: 'boolean', default: false },
+      'under-load': { type: 'string', default: '0' },
       help: { type: 'boolean', default: false },
     },
   });
@@ -124,6 +129,7 @@ function parse() {
     browserStarts: Math.round(num('starts', values.starts ?? DEFAULT_STARTS.chromium, 0)),
     camera: { width: num('width', values.width, 32), height: num('height', values.height, 32), fps: num('fps', values.fps, 1) },
     loopback: !values['no-loopback'],
+    underLoad: Math.round(num('under-load', values['under-load'], 0)),
     repeat: Math.round(num('repeat', values.repeat, 1)),
     json: values.json,
     markdown: values.markdown,
@@ -189,6 +195,7 @@ async function main(): Promise<number> {
         warmupSeconds: o.warmup,
         camera: o.camera,
         loopback: o.loopback,
+        backgroundSessions: o.underLoad,
         log,
       })
     : null;
@@ -218,7 +225,7 @@ async function main(): Promise<number> {
     machine,
     server: { kind: o.kms ? 'external' : 'embedded', uri: o.kms ?? 'builtin', pid: o.kmsPid ?? null },
     camera: o.camera,
-    options: { seconds: o.seconds, warmupSeconds: o.warmup, sessions: o.sessions, starts: o.starts, loopback: o.loopback, repeat: o.repeat, clients: o.clients, browserSessions: o.browserSessions, browserStarts: o.browserStarts },
+    options: { seconds: o.seconds, warmupSeconds: o.warmup, sessions: o.sessions, starts: o.starts, loopback: o.loopback, underLoad: o.underLoad, repeat: o.repeat, clients: o.clients, browserSessions: o.browserSessions, browserStarts: o.browserStarts },
     runs,
     latencyVsLoopback,
     starts,

@@ -13,6 +13,8 @@ import type { VideoFrame } from '../engine/media/frames.js';
 import { FakeCameraPeer } from '../test/helpers/fake-camera-peer.js';
 import { kurentoClient } from '../test/helpers/kurento.js';
 import { processResources } from '../test/helpers/engine-counts.js';
+import { serveStatic } from '../test/helpers/chromium.js';
+import { testHatPng } from '../test/helpers/hat-pixels.js';
 import { waitFor } from '../test/helpers/wait.js';
 import { cpuSeconds, machineCpuSeconds, rssMb, threadCores, threadCpuSeconds } from './proc.js';
 import { hatDetector, openSession, type OpenSession, type PipelineKind } from './session.js';
@@ -287,6 +289,33 @@ export async function runSessions(
     await sleep(500);
   }
   return result;
+}
+
+/**
+ * Background load: `n` wrtc camera sessions with the hat (face background, as runSessions opens
+ * them) held open on a server while something else is measured, e.g. a Chromium page among
+ * eight sessions (bench --under-load). Serves its own test hat.
+ */
+export async function openWrtcLoad(uri: string, n: number, cam: Camera): Promise<{ close(): Promise<void> }> {
+  const hats = await serveStatic({ '/hat.png': testHatPng() });
+  const client = await kurentoClient(uri);
+  const peers = Array.from({ length: n }, () => new FakeCameraPeer({ background: 'face', width: cam.width, height: cam.height, fps: cam.fps, keepFrames: 2 }));
+  const sessions: OpenSession[] = [];
+  const close = async () => {
+    for (const s of sessions) await s.release().catch(() => undefined);
+    for (const p of peers) p.close();
+    client.close();
+    await hats.close();
+  };
+  try {
+    await Promise.all(peers.map((p) => p.start()));
+    for (const p of peers) sessions.push(await openSession(client, p, 'mirror', `${hats.url}/hat.png`, { connectTimeoutMs: 20_000 }));
+    await Promise.all(peers.map((p) => p.received.waitForCounters(30, 30_000)));
+  } catch (err) {
+    await close();
+    throw err;
+  }
+  return { close };
 }
 
 function safe(f: () => number): number {

@@ -61,6 +61,10 @@ function renderMotion(m: MotionResult, md: { markdown: boolean }): string[] {
   ];
 }
 
+const known = (xs: Array<number | null>) => xs.filter((x): x is number => x !== null && Number.isFinite(x));
+const minOf = (xs: Array<number | null>) => (known(xs).length ? Math.min(...known(xs)) : null);
+const meanOf = (xs: Array<number | null>) => (known(xs).length ? known(xs).reduce((a, b) => a + b, 0) / known(xs).length : null);
+
 function renderWrtcRuns(r: BenchResult, md: { markdown: boolean }): string[] {
   const lines: string[] = [];
   const worstOf = r.options.repeat > 1 ? `; each row the worst of ${r.options.repeat} runs, fps min of every run in the last column` : '';
@@ -148,15 +152,17 @@ function renderBrowser(b: BrowserResult, md: { markdown: boolean }): string[] {
   );
   for (const f of b.failures) lines.push(`FAILED ${f}`);
   lines.push('');
-  lines.push('Chromium sessions (fps = distinct counters the mirror video presented per second; latency = camera preview shows counter n → mirror shows it)');
+  lines.push('Chromium sessions (fps = distinct counters the mirror video presented per second; latency = camera preview shows counter n → mirror shows it; page received = frames its WebRTC stack assembled, getStats)');
   lines.push(
     renderTable(
-      ['pipeline', 'sessions', 'fps min/mean', 'camera fps', 'send→paint ms p50/p95', 'frames p50/p95', 'engine cores (/session)', 'machine busy cores'],
+      ['pipeline', 'sessions', 'fps min/mean', 'camera fps', 'page received fps (min)', 'page jitter buffer ms', 'send→paint ms p50/p95', 'frames p50/p95', 'engine cores (/session)', 'machine busy cores'],
       b.runs.map((run) => [
         run.pipeline,
-        run.sessions,
+        run.backgroundSessions ? `${run.sessions} (+${run.backgroundSessions} wrtc)` : run.sessions,
         run.error ? `ERROR: ${run.error}` : `${fmt(run.fps.min)} / ${fmt(run.fps.mean)}`,
         fmt(run.cameraFps.min),
+        fmt(minOf(run.perSession.map((p) => p.video.receivedFps))),
+        fmt(meanOf(run.perSession.map((p) => p.video.jitterBufferMs)), 0),
         `${fmt(run.latencyMs.p50, 0)} / ${fmt(run.latencyMs.p95, 0)}`,
         `${fmt(run.latencyFrames.p50, 1)} / ${fmt(run.latencyFrames.p95, 1)}`,
         `${fmt(run.engineCores, 2)} (${fmt(run.engineCoresPerSession, 2)})`,
