@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { VideoFrame } from '../engine/media/frames.js';
-import { DetectionService, type DetectionClient } from '../engine/vision/detection-service.js';
+import { DetectionService, MAX_INTERVAL_MS, type DetectionClient } from '../engine/vision/detection-service.js';
 import { DetectorBudget } from '../engine/vision/detector-budget.js';
 import type { FaceBox } from '../engine/vision/face-detector.js';
 import { waitFor } from './helpers/wait.js';
@@ -54,6 +54,31 @@ describe('DetectionService', () => {
     assert.ok(clients.every((c) => c.results.every((boxes) => boxes.length === 1)), 'one face found in each detection');
     // Unbudgeted, three filters at 15/s each would keep the detector busy all the time.
     assert.ok(busy <= DUTY + 0.05, `detector busy ${(busy * 100).toFixed(0)} % of the time (${detections} detections), budget ${DUTY * 100} %`);
+  });
+});
+
+describe('DetectionService on a starved budget', () => {
+  // 1 % duty: after a ~40 ms detection the detector would rest ~4 s.
+  const service = new DetectionService(15, { minDuty: 0.01, maxDuty: 0.01 });
+  let face: VideoFrame;
+  before(async () => {
+    face = await loadBackgroundI420('face');
+    service.warmUp();
+    await waitFor(() => service.state === 'ready', 60_000, 'detector warm');
+  });
+  after(() => service.close());
+
+  it(`still looks at every filter within ${MAX_INTERVAL_MS} ms (a face that arrives or leaves is seen)`, async () => {
+    const clients = [new CountingClient(), new CountingClient()];
+    const camera = setInterval(() => { for (const c of clients) service.offer(c, face); }, 33);
+    const windowMs = 2.5 * MAX_INTERVAL_MS;
+    await new Promise((r) => setTimeout(r, windowMs));
+    clearInterval(camera);
+    for (const c of clients) service.forget(c);
+    const counts = clients.map((c) => c.results.length);
+    // First detections at once, then one per MAX_INTERVAL_MS each: 3 in 2.5 intervals.
+    assert.ok(Math.min(...counts) >= 3, `detections per filter in ${windowMs} ms: ${counts}`);
+    assert.ok(Math.max(...counts) <= 4, `the budget still holds the rest back: ${counts}`);
   });
 });
 

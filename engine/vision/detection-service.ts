@@ -11,8 +11,9 @@
  * Budget (detector-budget.ts): all filters together keep the detector busy for at most a
  * share of the time that shrinks while the machine has no CPU to spare (after a detection
  * that took d ms, the next starts ≥ d·(1 − duty)/duty ms later). d is wall time, so on a
- * machine short of CPU detections also get slower and therefore rarer. A filter's first
- * detection is exempt, so a new session's hat does not wait behind the others' budget.
+ * machine short of CPU detections also get slower and therefore rarer. Exempt: a filter's
+ * first detection (a new session's hat does not wait behind the others' budget) and one whose
+ * last started MAX_INTERVAL_MS ago.
  */
 import { i420Size, type VideoFrame } from '../media/frames.js';
 import { DEFAULT_BUDGET, DetectorBudget, SAMPLE_MS, type BudgetOptions } from './detector-budget.js';
@@ -33,6 +34,12 @@ interface Entry {
 }
 
 export const DEFAULT_MAX_DETECTIONS_PER_SECOND = 15;
+/**
+ * However busy the machine, each filter is looked at again within this long (its frames
+ * permitting): the tracker moves hats with faces, but only a detection sees a face arrive or
+ * leave.
+ */
+export const MAX_INTERVAL_MS = 2000;
 const RETRY_AFTER_FAILURE_MS = 5000;
 /** Inferences run by warmUp (the first two are the slow ones). */
 const WARM_UP_INFERENCES = 2;
@@ -142,11 +149,14 @@ export class DetectionService {
     const due = waiting
       .filter(([, e]) => now - e.lastStart >= minGap)
       .reduce<(typeof waiting)[number] | undefined>((a, b) => (a && a[1].lastStart <= b[1].lastStart ? a : b), undefined);
-    // A filter's first detection does not wait for the budget: its hat appears as soon as it can.
-    if (!due || (now < this.idleUntil && due[1].lastStart > 0)) {
+    // The budget never holds back a filter's first detection (its hat appears as soon as it
+    // can), nor one whose last is MAX_INTERVAL_MS old (a face that came or went is seen).
+    const overdue = (e: Entry) => e.lastStart === 0 || now - e.lastStart >= MAX_INTERVAL_MS;
+    if (!due || (now < this.idleUntil && !overdue(due[1]))) {
       // Clients waiting on their rate limit or on the budget get their turn when it expires.
       const nextDue = Math.min(...waiting.map(([, e]) => e.lastStart + minGap));
-      return this.pumpAt(Math.max(nextDue, this.idleUntil));
+      const deadline = Math.min(...waiting.map(([, e]) => e.lastStart + MAX_INTERVAL_MS));
+      return this.pumpAt(Math.min(Math.max(nextDue, this.idleUntil), deadline));
     }
     const [client, entry] = due;
     const frame = entry.frame!;
