@@ -80,6 +80,21 @@ export function poseAt(name: ClipName, n: number, width: number, height: number)
   return { cx: wave(c.x, i) * width, cy: wave(c.y, i) * height, side: wave(c.side, i) * height, rollDeg, headRollDeg: rollDeg + SOURCE_ROLL_DEG };
 }
 
+/** The fixture face's pupils in the 512 px source (read off an 8× crop; SOURCE_ROLL_DEG comes from them). */
+const SOURCE_PUPILS = [[203.3, 100.6], [246.4, 103.8]] as const;
+
+/** Where the pupils' midpoint is in frame n (frame px) and how far apart they are. */
+export function eyesAt(name: ClipName, n: number, width: number, height: number): { x: number; y: number; span: number } {
+  const p = poseAt(name, n, width, height);
+  const k = p.side / FACE_IN_SOURCE.side;
+  const t = (p.rollDeg * Math.PI) / 180;
+  const [[lx, ly], [rx, ry]] = SOURCE_PUPILS;
+  // source → frame: p = c + k·R(θ)(s − C_face), the inverse of renderClip's mapping
+  const dx = (lx + rx) / 2 - FACE_CX;
+  const dy = (ly + ry) / 2 - FACE_CY;
+  return { x: p.cx + k * (dx * Math.cos(t) - dy * Math.sin(t)), y: p.cy + k * (dx * Math.sin(t) + dy * Math.cos(t)), span: k * Math.hypot(rx - lx, ry - ly) };
+}
+
 /** The upright Haar-geometry box of a pose (what KMS's placement formula takes). */
 export function boxOf(p: Pose): { x: number; y: number; width: number; height: number } {
   return { x: p.cx - p.side / 2, y: p.cy - p.side / 2, width: p.side, height: p.side };

@@ -7,3 +7,12 @@
 
 /** On a FaceOverlayFilter, 'on': the hat tilts with the head (face landmarks give its roll). */
 export const TILT_TAG = 'magic-mirror.tilt';
+
+/**
+ * On a FaceOverlayFilter, 'eyes': the image follows each face's eyes (glasses, masks) —
+ * setOverlayedImage's numbers, fractions of the face box as KMS reads them, are moved and
+ * scaled from a typical face's eyes onto the real ones, and the image turns with them. Absent
+ * or 'face': KMS's placement on the face box. On KMS the tag is ignored and the image sits
+ * where a typical face's eyes are.
+ */
+export const ANCHOR_TAG = 'magic-mirror.anchor';

@@ -4,9 +4,24 @@
  * answers a save with per-field problems.
  */
 
-/** The hats that ship with the app. */
-export const BUILTIN_HATS = ['top-hat', 'party-hat', 'crown'] as const;
+/** The hats (and eyewear) that ship with the app. */
+export const BUILTIN_HATS = ['top-hat', 'party-hat', 'crown', 'glasses', 'mask'] as const;
 export type BuiltinHatId = (typeof BUILTIN_HATS)[number];
+
+/**
+ * The built-ins worn on the eyes, with where they sit: fractions of the face box as for a hat,
+ * around a typical face's eyes (their art: scripts/make-hats.ts). The app tags their filter
+ * to anchor on each face's own eyes (common/filter-tags.ts ANCHOR_TAG).
+ */
+export const EYE_PIECES: Partial<Record<BuiltinHatId, HatOverlay>> = {
+  glasses: { offsetXPercent: 0.02, offsetYPercent: 0.22, widthPercent: 0.96, heightPercent: 0.32 },
+  mask: { offsetXPercent: -0.02, offsetYPercent: 0.14, widthPercent: 1.04, heightPercent: 0.44 },
+};
+
+/** What the chosen image follows: a hat the face box (as KMS), glasses and masks the eyes. */
+export function anchorOf(hat: HatChoice): 'face' | 'eyes' {
+  return hat.kind === 'builtin' && EYE_PIECES[hat.id] ? 'eyes' : 'face';
+}
 
 export type HatChoice =
   | { kind: 'builtin'; id: BuiltinHatId }

@@ -185,8 +185,67 @@ function crown(): Canvas {
   return c;
 }
 
+/*
+ * Glasses and a mask sit on the eyes (common/settings.ts EYE_PIECES, filter tag
+ * magic-mirror.anchor = eyes). Their placements are fractions of the face box as for the hats,
+ * chosen around a typical face's eyes (midpoint at 0.5, 0.38 of the box, 0.40 of its width
+ * apart: engine/vision/overlay.ts TYPICAL_EYES). So in each image the eyes are 0.4 / width of
+ * the image apart, on the line given below, and the engine moves that line onto each face's eyes.
+ */
+
+/** Glasses: placement (0.02, 0.22, 0.96, 0.32) → eyes at x = 240 ± 100, y = 80 of 480×160. */
+function glasses(): Canvas {
+  const c = new Canvas(480, 160);
+  const [ly, dx, rx, ry] = [82, 100, 80, 58];
+  const frame = hex('#17151f');
+  for (const side of [-1, 1]) {
+    const x = 240 + side * dx;
+    // Tinted lens, darker at the top, with a soft reflection.
+    c.fill(ellipse(x, ly, rx, ry), linear([0, ly - ry], [0, ly + ry], [[0, hex('#1d2440', 0.9)], [1, hex('#3a4a7a', 0.72)]]));
+    c.fill(ellipse(x - 26, ly - 22, 30, 12, -0.5), hex('#ffffff', 0.28));
+    c.stroke(ellipse(x, ly, rx, ry), 10, frame);
+    // Temple, out to the image's edge.
+    c.stroke(polygon([[x + side * (rx - 2), ly - 24], [240 + side * 238, ly - 34], [240 + side * 238, ly - 30], [x + side * (rx - 2), ly - 18]]), 4, frame);
+  }
+  // Bridge over the nose.
+  c.stroke(new Path().moveTo(240 - dx + rx - 6, ly - 18).quadTo(240, ly - 44, 240 + dx - rx + 6, ly - 18), 9, frame);
+  return c;
+}
+
+/** A masquerade mask: placement (-0.02, 0.14, 1.04, 0.44) → eyes at x = 260 ± 100, y = 120 of 520×220. */
+function mask(): Canvas {
+  const c = new Canvas(520, 220);
+  const cx = 260;
+  const ey = 120;
+  const half = (side: 1 | -1) => (x: number) => cx + side * x;
+  const outline = new Path();
+  const L = half(-1);
+  const R = half(1);
+  outline
+    .moveTo(cx, 78)
+    .cubicTo(L(40), 40, L(150), 30, L(245), 22)
+    .cubicTo(L(250), 90, L(220), 170, L(150), 190)
+    .cubicTo(L(90), 205, L(40), 175, cx, 150)
+    .cubicTo(R(40), 175, R(90), 205, R(150), 190)
+    .cubicTo(R(220), 170, R(250), 90, R(245), 22)
+    .cubicTo(R(150), 30, R(40), 40, cx, 78);
+  // The eye holes are rings of the same path: filled even-odd, they stay clear.
+  for (const side of [-1, 1] as const) {
+    const hole = ellipse(cx + side * 100, ey, 50, 28, side * 0.12);
+    outline.rings.push(hole.rings[0]!);
+  }
+  c.fill(outline, linear([0, 20], [0, 200], [[0, hex('#7b3fe4')], [0.55, hex('#4b1fa0')], [1, hex('#2a0f60')]]));
+  c.stroke(outline, 5, hex('#f2c14e'));
+  // Gems on the brow and the wings.
+  for (const [x, y, r] of [[cx, 92, 11], [cx - 190, 60, 8], [cx + 190, 60, 8]] as const) {
+    c.fill(circle(x, y, r + 3), hex('#8a5408'));
+    c.fill(circle(x, y, r), radial([x - r * 0.35, y - r * 0.4], r * 1.5, [[0, hex('#7ff0ff')], [1, hex('#0f6f8a')]]));
+  }
+  return c;
+}
+
 await mkdir(OUT_DIR, { recursive: true });
-for (const [name, draw] of [['top-hat', topHat], ['party-hat', partyHat], ['crown', crown]] as const) {
+for (const [name, draw] of [['top-hat', topHat], ['party-hat', partyHat], ['crown', crown], ['glasses', glasses], ['mask', mask]] as const) {
   await writeFile(`${OUT_DIR}${name}.png`, draw().toPng());
   console.log(`wrote assets/hats/${name}.png`);
 }

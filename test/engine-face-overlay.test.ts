@@ -9,9 +9,10 @@
 import assert from 'node:assert/strict';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { PNG } from 'pngjs';
-import { TILT_TAG } from '../common/filter-tags.js';
+import { ANCHOR_TAG, TILT_TAG } from '../common/filter-tags.js';
 import { findKeyBlobs, keyHatPng } from '../bench/motion.js';
-import { poseAt, renderClip } from '../bench/motion-clips.js';
+import { EYE_PIECES } from '../common/settings.js';
+import { eyesAt, poseAt, renderClip } from '../bench/motion-clips.js';
 import { after, before, describe, test } from 'node:test';
 import kurento from 'kurento-client';
 import { startEngine, type EngineProcess } from '../engine/start.js';
@@ -51,6 +52,8 @@ before(async () => {
     '/hat.png': testHatPng(),
     '/key-hat.png': keyHatPng(),
     '/top-hat.png': await readFile(new URL('../assets/hats/top-hat.png', import.meta.url)),
+    '/glasses.png': await readFile(new URL('../assets/hats/glasses.png', import.meta.url)),
+    '/mask.png': await readFile(new URL('../assets/hats/mask.png', import.meta.url)),
   });
 });
 after(async () => {
@@ -64,13 +67,19 @@ after(async () => {
  * without image, a string is the hat's path on the test server; `tilt` tags the filter as the
  * Magic Mirror app does.
  */
-async function mirror(camera: FakeCameraOptions, hat: boolean | string = true, tilt = false) {
+async function mirror(
+  camera: FakeCameraOptions,
+  hat: boolean | string = true,
+  tilt = false,
+  place: { offsets: readonly [number, number, number, number]; eyes: boolean } = { offsets: TUTORIAL, eyes: false },
+) {
   const peer = new FakeCameraPeer({ width: 640, height: 480, fps: 30, keepFrames: 10, ...camera });
   const pipeline = await client.create('MediaPipeline');
   const endpoint = await pipeline.create('WebRtcEndpoint');
   const filter = await pipeline.create('FaceOverlayFilter');
-  if (hat) await filter.setOverlayedImage(`${hats.url}${typeof hat === 'string' ? hat : '/hat.png'}`, ...TUTORIAL);
+  if (hat) await filter.setOverlayedImage(`${hats.url}${typeof hat === 'string' ? hat : '/hat.png'}`, ...place.offsets);
   if (tilt) await filter.addTag(TILT_TAG, 'on');
+  if (place.eyes) await filter.addTag(ANCHOR_TAG, 'eyes');
   await endpoint.connect(filter);
   await filter.connect(endpoint);
   await connectFakeCamera(endpoint, peer);
@@ -292,6 +301,50 @@ describe('FaceOverlayFilter in the engine', () => {
       await writeFile(new URL('../docs/tilted-hat.png', import.meta.url), i420ToPng(frame));
     } finally {
       await m.close();
+    }
+  });
+
+  test('tagged to anchor on the eyes, an image sits on each face\'s eyes and turns with them (docs/glasses.png, docs/mask.png)', async () => {
+    // The key image's opaque top half is centred on a typical face's eyes (TYPICAL_EYES: 0.5,
+    // 0.38 of the box): on KMS, or untagged, it sits there; tagged, on this face's own eyes.
+    const onTypicalEyes = [0.35, 0.305, 0.3, 0.3] as const;
+    for (const [clip, n] of [['roll', 30], ['roll', 90], ['zoom', 30]] as const) {
+      const frameData = (await renderClip(clip, 640, 480))[n]!;
+      const eyes = eyesAt(clip, n, 640, 480);
+      const head = poseAt(clip, n, 640, 480).headRollDeg;
+      const m = await mirror({ painter: (dst: Uint8Array) => dst.set(frameData) }, '/key-hat.png', false, { offsets: onTypicalEyes, eyes: true });
+      try {
+        await m.peer.received.waitForCounters(30, 20_000);
+        const found: Array<{ x: number; y: number; angleDeg: number }> = [];
+        for (let i = 0; i < 7; i++) {
+          const { frame } = await nextFrame(m.peer, () => true);
+          const blobs = findKeyBlobs(frame, 100);
+          assert.equal(blobs.length, 1, `${clip} ${n}: one image`);
+          found.push(blobs[0]!);
+        }
+        const median = (k: 'x' | 'y' | 'angleDeg') => found.map((b) => b[k]).sort((a, b) => a - b)[3]!;
+        const miss = Math.hypot(median('x') - eyes.x, median('y') - eyes.y);
+        assert.ok(miss <= Math.max(3, 0.1 * eyes.span), `${clip} ${n}: image centre ${miss.toFixed(1)} px from the eyes (${eyes.x.toFixed(1)}, ${eyes.y.toFixed(1)}), ${eyes.span.toFixed(1)} px apart`);
+        assert.ok(Math.abs(median('angleDeg') - head) <= 3, `${clip} ${n}: image at ${median('angleDeg').toFixed(1)}°, head at ${head.toFixed(1)}°`);
+      } finally {
+        await m.close();
+      }
+    }
+
+    // The pictures for the docs: the built-in glasses and mask, placed as the app places them.
+    const tilted = (await renderClip('roll', 640, 480))[30]!;
+    for (const [name, offsets] of [['glasses', EYE_PIECES.glasses!], ['mask', EYE_PIECES.mask!]] as const) {
+      const m = await mirror({ painter: (dst: Uint8Array) => dst.set(tilted) }, `/${name}.png`, true, {
+        offsets: [offsets.offsetXPercent, offsets.offsetYPercent, offsets.widthPercent, offsets.heightPercent],
+        eyes: true,
+      });
+      try {
+        await m.peer.received.waitForCounters(45, 20_000);
+        const { frame } = await nextFrame(m.peer, () => true);
+        await writeFile(new URL(`../docs/${name}.png`, import.meta.url), i420ToPng(frame));
+      } finally {
+        await m.close();
+      }
     }
   });
 

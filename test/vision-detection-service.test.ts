@@ -23,23 +23,30 @@ class CountingClient implements DetectionClient {
   }
 }
 
-describe('DetectionService', () => {
-  const DUTY = 0.2;
-  const service = new DetectionService(15, { minDuty: DUTY, maxDuty: DUTY });
-  let face: VideoFrame;
+let face: VideoFrame | undefined;
+
+/** A service on a fixed duty, its detector warm before the suite's tests (and closed after). */
+function warmService(duty: number): DetectionService {
+  const service = new DetectionService(15, { minDuty: duty, maxDuty: duty });
   before(async () => {
-    face = await loadBackgroundI420('face');
+    face ??= await loadBackgroundI420('face');
     service.warmUp();
     await waitFor(() => service.state === 'ready', 60_000, 'detector warm');
   });
   after(() => service.close());
+  return service;
+}
+
+describe('DetectionService', () => {
+  const DUTY = 0.2;
+  const service = warmService(DUTY);
 
   it('shares detections round robin and keeps the detector busy no more than its duty', async () => {
     const clients = [new CountingClient(), new CountingClient(), new CountingClient()];
     const before = { ...service.stats };
     const t0 = performance.now();
     // Three filters offering their newest frame at 30 fps for 3 s, as three sessions would.
-    const camera = setInterval(() => { for (const c of clients) service.offer(c, face); }, 33);
+    const camera = setInterval(() => { for (const c of clients) service.offer(c, face!); }, 33);
     await new Promise((r) => setTimeout(r, 3000));
     clearInterval(camera);
     const elapsedMs = performance.now() - t0;
@@ -59,18 +66,11 @@ describe('DetectionService', () => {
 
 describe('DetectionService on a starved budget', () => {
   // 1 % duty: after a ~40 ms detection the detector would rest ~4 s.
-  const service = new DetectionService(15, { minDuty: 0.01, maxDuty: 0.01 });
-  let face: VideoFrame;
-  before(async () => {
-    face = await loadBackgroundI420('face');
-    service.warmUp();
-    await waitFor(() => service.state === 'ready', 60_000, 'detector warm');
-  });
-  after(() => service.close());
+  const service = warmService(0.01);
 
   it(`still looks at every filter within ${MAX_INTERVAL_MS} ms (a face that arrives or leaves is seen)`, async () => {
     const clients = [new CountingClient(), new CountingClient()];
-    const camera = setInterval(() => { for (const c of clients) service.offer(c, face); }, 33);
+    const camera = setInterval(() => { for (const c of clients) service.offer(c, face!); }, 33);
     const windowMs = 2.5 * MAX_INTERVAL_MS;
     await new Promise((r) => setTimeout(r, windowMs));
     clearInterval(camera);

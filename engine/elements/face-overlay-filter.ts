@@ -8,7 +8,7 @@
  * is reported through this object's `Error` event, not as a failed call. Unlike KMS, faces
  * larger than half the frame still get their hat.
  */
-import { TILT_TAG } from '../../common/filter-tags.js';
+import { ANCHOR_TAG, TILT_TAG } from '../../common/filter-tags.js';
 import { MediaElementImpl } from '../objects/media-element.js';
 import type { MediaObjectImpl, ObjectHost } from '../objects/media-object.js';
 import { ErrorCode } from '../protocol/errors.js';
@@ -55,12 +55,14 @@ export class FaceOverlayFilterImpl extends MediaElementImpl implements Detection
     const overlay = this.overlay;
     if (!overlay) return this.pushVideo(frame);
     const seq = this.tracker.follow(frame);
-    detectionService().offer(this, frame, seq, this.tag(TILT_TAG) === 'on');
+    const anchor = this.tag(ANCHOR_TAG) === 'eyes' ? 'eyes' : 'face';
+    // Landmarks (roll, eyes) only when the app asked for tilt or eye anchoring: they cost time.
+    detectionService().offer(this, frame, seq, this.tag(TILT_TAG) === 'on' || anchor === 'eyes');
     const boxes = this.tracker.boxes;
     if (boxes.length === 0) return this.pushVideo(frame);
     // Draw on a copy: the source element may hand this same frame to other sinks too.
     const out: VideoFrame = { width: frame.width, height: frame.height, data: new Uint8Array(frame.data) };
-    composite(out, boxes, overlay.image, overlay.params);
+    composite(out, boxes, overlay.image, overlay.params, anchor);
     this.pushVideo(out);
   }
 

@@ -9,7 +9,7 @@
  * stand still between detections.
  */
 import type { VideoFrame } from '../media/frames.js';
-import type { FaceBox } from './face-detector.js';
+import type { EyeLine, FaceBox } from './face-detector.js';
 import { faceShift, halfLuma, lumaNeeded, searchFor, type Luma, type Rect } from './face-motion.js';
 
 export interface TrackerOptions {
@@ -33,6 +33,8 @@ interface Track {
    * roll is not followed between detections, and a detection is frames old when it arrives).
    */
   rollDeg?: number;
+  /** The eyes relative to the box (smoothed like it), when detections carry them. */
+  eyes?: EyeLine;
   rollAt: number;
   rollRate: number;
   /** The whole degree last drawn: on a still head it changes only once the roll is SHOWN_ROLL_STEP away, so the hat does not flicker between two. */
@@ -89,7 +91,7 @@ const STILL_PX = 0.35;
 
 function newTrack(b: FaceBox, seq: number, atMs: number): Track {
   const t: Track = {
-    x: b.x, y: b.y, width: b.width, height: b.height, rollDeg: b.rollDeg, rollAt: atMs, rollRate: 0, missed: 0, dx: 0, dy: 0,
+    x: b.x, y: b.y, width: b.width, height: b.height, rollDeg: b.rollDeg, eyes: b.eyes && { ...b.eyes }, rollAt: atMs, rollRate: 0, missed: 0, dx: 0, dy: 0,
     movedX: new Float64Array(HISTORY), movedY: new Float64Array(HISTORY), seqs: new Int32Array(HISTORY).fill(-1),
   };
   t.seqs[seq % HISTORY] = seq;
@@ -213,6 +215,7 @@ export class BoxTracker {
       track.x = tcx - track.width / 2;
       track.y = tcy - track.height / 2;
       updateRoll(track, det.rollDeg, this.timeOf(seq));
+      track.eyes = smoothEyes(track.eyes, det.eyes, a);
       track.missed = 0;
     }
     // A detection near no face's track, but near an unmatched one, is that face lost by the
@@ -223,7 +226,7 @@ export class BoxTracker {
       const lost = this.tracks.findIndex((track, t) => !trackHit.has(t) && centreDistance(track, det) < SNAP_DISTANCE * Math.max(track.width, det.width));
       if (lost < 0) return;
       const track = this.tracks[lost]!;
-      Object.assign(track, { x: det.x, y: det.y, width: det.width, height: det.height, missed: 0, dx: 0, dy: 0 });
+      Object.assign(track, { x: det.x, y: det.y, width: det.width, height: det.height, eyes: det.eyes && { ...det.eyes }, missed: 0, dx: 0, dy: 0 });
       updateRoll(track, det.rollDeg, this.timeOf(seq));
       trackHit.add(lost);
       detUsed.add(d);
@@ -242,6 +245,7 @@ export class BoxTracker {
   get boxes(): FaceBox[] {
     return this.tracks.map((t) => {
       const box: FaceBox = { x: Math.round(t.x), y: Math.round(t.y), width: Math.round(t.width), height: Math.round(t.height) };
+      if (t.eyes) box.eyes = { ...t.eyes };
       const roll = rollAt(t, this.timeOf(this.seq));
       if (roll === undefined) return box;
       const turning = Math.abs(t.rollRate) >= MIN_ROLL_RATE;
@@ -250,6 +254,13 @@ export class BoxTracker {
       return box;
     });
   }
+}
+
+/** A detection's eyes into the track's, with the boxes' smoothing (a detection without them clears them). */
+function smoothEyes(track: EyeLine | undefined, det: EyeLine | undefined, a: number): EyeLine | undefined {
+  if (!det) return undefined;
+  if (!track) return { ...det };
+  return { x: track.x + a * (det.x - track.x), y: track.y + a * (det.y - track.y), span: track.span + a * (det.span - track.span) };
 }
 
 function centreDistance(a: FaceBox, b: FaceBox): number {

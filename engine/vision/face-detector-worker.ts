@@ -88,14 +88,14 @@ const LANDMARK_INPUT = 112;
 const LANDMARK_MEAN_RGB = [122.782, 117.001, 104.298];
 
 /**
- * The face's 68 landmarks → roll. As face-api does, the detection box is made square about its
+ * The face's 68 landmarks → roll and the eyes' centres (full-frame px). As face-api does, the detection box is made square about its
  * centre and resized to 112 px — here sampled straight from the full-resolution I420 frame
  * (bilinear luma, nearest chroma, BT.601 → RGB). The net: 3 dense blocks of (separable) 3×3
  * convolutions, a 14×14 average, one fully connected layer → 68 (x, y) as fractions of the input
  * square. Roll = the angle of the line between the eyes' centres (points 36–41 and 42–47),
  * clockwise on screen. `scale`: full-frame pixels per request-image pixel.
  */
-function rollOf(w: Weights, frame: NonNullable<DetectRequest['landmarks']>, box: RawBox, scale: number): number {
+function landmarksOf(w: Weights, frame: NonNullable<DetectRequest['landmarks']>, box: RawBox, scale: number): Pick<RawBox, 'rollDeg' | 'eyesPx'> {
   const side = Math.max(box.width, box.height) * scale;
   const x0 = (box.x + box.width / 2) * scale - side / 2;
   const y0 = (box.y + box.height / 2) * scale - side / 2;
@@ -127,7 +127,10 @@ function rollOf(w: Weights, frame: NonNullable<DetectRequest['landmarks']>, box:
   };
   const [lx, ly] = eye(36);
   const [rx, ry] = eye(42);
-  return (Math.atan2(ry - ly, rx - lx) * 180) / Math.PI;
+  return {
+    rollDeg: (Math.atan2(ry - ly, rx - lx) * 180) / Math.PI,
+    eyesPx: { left: [x0 + lx * side, y0 + ly * side], right: [x0 + rx * side, y0 + ry * side] },
+  };
 }
 
 /**
@@ -261,7 +264,7 @@ function detect(models: Models, req: DetectRequest): RawBox[] {
   out.dispose();
   const boxes = decode(data, cells, Math.max(req.width, req.height));
   const full = req.landmarks;
-  if (full && models.landmarks) for (const box of boxes) box.rollDeg = rollOf(models.landmarks, full, box, full.width / req.width);
+  if (full && models.landmarks) for (const box of boxes) Object.assign(box, landmarksOf(models.landmarks, full, box, full.width / req.width));
   return boxes;
 }
 

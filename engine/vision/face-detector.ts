@@ -32,6 +32,18 @@ export interface FaceBox {
   height: number;
   /** The head's roll, clockwise on screen, in degrees (only when landmarks were asked for). */
   rollDeg?: number;
+  /** Where the eyes are (only when landmarks were asked for), relative to the box so they move and scale with it. */
+  eyes?: EyeLine;
+}
+
+/**
+ * The eyes' midpoint as fractions of the box (x of its width from its left, y of its height
+ * from its top) and their distance apart as a fraction of its width.
+ */
+export interface EyeLine {
+  x: number;
+  y: number;
+  span: number;
 }
 
 /** Worker protocol: one request per detection, the image moved (transferred), not copied. */
@@ -46,9 +58,10 @@ export interface DetectRequest {
   landmarks?: { width: number; height: number; i420: Uint8Array<ArrayBuffer> };
 }
 
-/** The network's own box, in the request image's pixels. */
-export interface RawBox extends FaceBox {
+/** The network's own box, in the request image's pixels; the eyes (landmarks) in full-frame pixels. */
+export interface RawBox extends Omit<FaceBox, 'eyes'> {
   score: number;
+  eyesPx?: { left: readonly [number, number]; right: readonly [number, number] };
 }
 
 export type WorkerReply =
@@ -79,7 +92,7 @@ export const HAAR_SIDE = 0.875;
 export const HAAR_DY = -0.135;
 
 /** Maps a network box (already in full-frame pixels) to the Haar geometry, rounded like OpenCV's integer rects. */
-export function toHaarBox(b: FaceBox): FaceBox {
+export function toHaarBox(b: Omit<RawBox, 'score'>): FaceBox {
   const s = Math.sqrt(b.width * b.height);
   const side = HAAR_SIDE * s;
   const cx = b.x + b.width / 2;
@@ -87,6 +100,10 @@ export function toHaarBox(b: FaceBox): FaceBox {
   const rounded = Math.round(side);
   const box: FaceBox = { x: Math.round(cx - side / 2), y: Math.round(cy - side / 2), width: rounded, height: rounded };
   if (b.rollDeg !== undefined) box.rollDeg = b.rollDeg;
+  if (b.eyesPx && rounded > 0) {
+    const { left: [lx, ly], right: [rx, ry] } = b.eyesPx;
+    box.eyes = { x: ((lx + rx) / 2 - box.x) / rounded, y: ((ly + ry) / 2 - box.y) / rounded, span: Math.hypot(rx - lx, ry - ly) / rounded };
+  }
   return box;
 }
 
@@ -128,7 +145,7 @@ export class FaceDetector {
       this.pending = null;
       if (msg.type === 'result') {
         p?.resolve(msg.boxes.map((b) => toHaarBox({
-          x: b.x * p.scaleX, y: b.y * p.scaleY, width: b.width * p.scaleX, height: b.height * p.scaleY, rollDeg: b.rollDeg,
+          x: b.x * p.scaleX, y: b.y * p.scaleY, width: b.width * p.scaleX, height: b.height * p.scaleY, rollDeg: b.rollDeg, eyesPx: b.eyesPx,
         })));
       } else {
         const err = new Error(msg.message);

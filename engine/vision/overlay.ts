@@ -18,7 +18,7 @@ import { fileURLToPath } from 'node:url';
 import jpeg from 'jpeg-js';
 import { PNG } from 'pngjs';
 import type { VideoFrame } from '../media/frames.js';
-import type { FaceBox } from './face-detector.js';
+import type { EyeLine, FaceBox } from './face-detector.js';
 
 /** FaceOverlayFilter.setOverlayedImage's parameters (fractions of the face box, despite the names). */
 export interface OverlayParams {
@@ -229,17 +229,34 @@ async function download(url: URL, signal: AbortSignal, redirectsLeft: number): P
 }
 
 /**
- * Draws the image on every face, in place, exactly where KMS would (see the top of this file);
- * a face with a roll (FaceBox.rollDeg, to the whole degree) gets the same rect turned with it
- * about the face's centre.
+ * What the image is placed by. 'face' (KMS): the face box alone — the rect starts at
+ * box.x + offsetX·width, box.y + offsetY·height and turns about the box's centre. 'eyes' (the
+ * Magic Mirror app's glasses and masks, filter tag ANCHOR_TAG): the same four numbers, still
+ * fractions of the face box as KMS reads them, are taken as relative to where the eyes are in a
+ * typical face (TYPICAL_EYES) and moved and scaled to where this face's eyes are, turning
+ * about their midpoint. Without landmarks both give the same rect, so glasses placed for the
+ * engine sit about right on a real KMS too.
  */
-export function composite(frame: VideoFrame, boxes: readonly FaceBox[], image: OverlayImage, params: OverlayParams): void {
+export type OverlayAnchor = 'face' | 'eyes';
+
+/**
+ * Where the eyes are in a typical face's Haar box (and so where a face without landmarks is
+ * taken to have them). Measured with the landmark net on astronaut.png at 320×240, 640×480 and
+ * 1280×720: midpoint x 0.52–0.57 (that face is turned a little), y 0.34–0.40, span 0.40–0.42;
+ * x is taken as 0.5, a face looking straight on.
+ */
+export const TYPICAL_EYES: EyeLine = { x: 0.5, y: 0.38, span: 0.4 };
+
+/**
+ * Draws the image on every face, in place: with the 'face' anchor exactly where KMS would (see
+ * the top of this file). A face with a roll (FaceBox.rollDeg, to the whole degree) gets the
+ * same rect turned with it about the anchor's pivot.
+ */
+export function composite(frame: VideoFrame, boxes: readonly FaceBox[], image: OverlayImage, params: OverlayParams, anchor: OverlayAnchor = 'face'): void {
   if (params.widthPercent === 0 || params.heightPercent === 0) return;
   for (const box of boxes) {
-    const x = Math.trunc(box.x + box.width * params.offsetXPercent);
-    const y = Math.trunc(box.y + box.height * params.offsetYPercent);
-    const w = Math.trunc(box.width * params.widthPercent);
-    const h = Math.trunc(box.height * params.heightPercent);
+    const place = anchor === 'eyes' ? eyesPlacement(box, params) : facePlacement(box, params);
+    const { x, y, w, h, pivotX, pivotY } = place;
     if (w <= 0 || h <= 0 || w * h > MAX_SPRITE_PIXELS) continue;
     const deg = Math.round(box.rollDeg ?? 0);
     if (deg === 0) {
@@ -247,20 +264,55 @@ export function composite(frame: VideoFrame, boxes: readonly FaceBox[], image: O
       blend(frame, image.sprite(w, h), x, y);
       continue;
     }
-    // Tilted with the head: KMS's rect turned about the face's centre.
+    // Tilted with the head: the rect turned about the pivot.
     const sprite = image.turnedSprite(w, h, deg);
     const t = (deg * Math.PI) / 180;
-    const fx = box.x + box.width / 2;
-    const fy = box.y + box.height / 2;
-    const ux = x + w / 2 - fx;
-    const uy = y + h / 2 - fy;
-    const cx = fx + ux * Math.cos(t) - uy * Math.sin(t);
-    const cy = fy + ux * Math.sin(t) + uy * Math.cos(t);
+    const ux = x + w / 2 - pivotX;
+    const uy = y + h / 2 - pivotY;
+    const cx = pivotX + ux * Math.cos(t) - uy * Math.sin(t);
+    const cy = pivotY + ux * Math.sin(t) + uy * Math.cos(t);
     const left = Math.round(cx - sprite.width / 2);
     const top = Math.round(cy - sprite.height / 2);
     if (left >= frame.width || top >= frame.height || left + sprite.width <= 0 || top + sprite.height <= 0) continue;
     blend(frame, sprite, left, top);
   }
+}
+
+interface Placement {
+  x: number;
+  y: number;
+  w: number;
+  h: number;
+  pivotX: number;
+  pivotY: number;
+}
+
+/** KMS's formula (truncated like its integer maths), turning about the face's centre. */
+function facePlacement(box: FaceBox, p: OverlayParams): Placement {
+  return {
+    x: Math.trunc(box.x + box.width * p.offsetXPercent),
+    y: Math.trunc(box.y + box.height * p.offsetYPercent),
+    w: Math.trunc(box.width * p.widthPercent),
+    h: Math.trunc(box.height * p.heightPercent),
+    pivotX: box.x + box.width / 2,
+    pivotY: box.y + box.height / 2,
+  };
+}
+
+/** KMS's rect relative to the typical eyes, moved and scaled onto this face's eyes; turning about them. */
+function eyesPlacement(box: FaceBox, p: OverlayParams): Placement {
+  const eyes = box.eyes ?? TYPICAL_EYES;
+  const k = eyes.span / TYPICAL_EYES.span;
+  const pivotX = box.x + eyes.x * box.width;
+  const pivotY = box.y + eyes.y * box.height;
+  return {
+    x: Math.trunc(pivotX + (p.offsetXPercent - TYPICAL_EYES.x) * box.width * k),
+    y: Math.trunc(pivotY + (p.offsetYPercent - TYPICAL_EYES.y) * box.height * k),
+    w: Math.trunc(box.width * p.widthPercent * k),
+    h: Math.trunc(box.height * p.heightPercent * k),
+    pivotX,
+    pivotY,
+  };
 }
 
 /** OpenCV's INTER_LINEAR: pixel centres aligned, source taps clamped at the edges. */
