@@ -3,6 +3,7 @@
  * wording stays consistent and a translation is one file. index.html holds none: its elements
  * name a key here with data-text / data-label (see applyTexts in view.ts).
  */
+import type { BuiltinHatId } from '../common/settings.js';
 import type { MirrorProblem } from '../common/mirror-protocol.js';
 
 /** Problems the page finds by itself (the server reports the MirrorProblem ones). */
@@ -260,7 +261,7 @@ export const SETTINGS_TEXT = {
   } as Record<string, string>,
   // ── hat ──
   hatSection: 'Hat',
-  hats: { 'top-hat': 'Top hat', 'party-hat': 'Party hat', crown: 'Crown' } as Record<string, string>,
+  hats: { 'top-hat': 'Top hat', 'party-hat': 'Party hat', crown: 'Crown', glasses: 'Sunglasses', mask: 'Masquerade mask' } satisfies Record<BuiltinHatId, string> as Record<string, string>,
   ownHat: 'Your own',
   ownHatLabel: 'PNG file or web address',
   ownHatPlaceholder: '/home/you/hat.png or https://example.org/hat.png',

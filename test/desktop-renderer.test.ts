@@ -15,6 +15,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Page } from 'playwright-core';
+import { EYE_PIECES } from '../common/settings.js';
 import { defaultSettings } from '../main/settings/defaults.js';
 import { EngineHost } from '../main/engine-host/engine-host.js';
 import { launchNodeEngine } from '../main/engine-host/launch-node-engine.js';
@@ -250,6 +251,42 @@ describe('the desktop page over IPC (headless Chromium, real main side)', () => 
     assert.equal(await page.locator('#settings-turn-password').inputValue(), 'secret');
     await page.locator('#settings-cancel').click();
     await page.locator('#settings').waitFor({ state: 'hidden' });
+    await expectClean(p);
+    await page.context().close();
+  });
+
+  test('Settings: glasses and the mask bring their own placement (on the eyes), a hat takes the hat placement back; saved as chosen (docs/settings-glasses.png)', async () => {
+    const { h, userData } = await app();
+    const p = await h.open(chromium);
+    const { page } = p;
+    await openSettings(page);
+    const numbers = async () => ({
+      offsetXPercent: Number(await page.locator('#settings-offset-x').inputValue()),
+      offsetYPercent: Number(await page.locator('#settings-offset-y').inputValue()),
+      widthPercent: Number(await page.locator('#settings-width').inputValue()),
+      heightPercent: Number(await page.locator('#settings-height').inputValue()),
+    });
+    const preview = () => page.locator('#settings-preview').evaluate((c: HTMLCanvasElement) => c.toDataURL());
+    const hatPreview = await preview();
+    await page.locator('#settings-hat-glasses').check({ force: true });
+    assert.deepEqual(await numbers(), EYE_PIECES.glasses);
+    await waitFor(async () => (await preview()) !== hatPreview, 3000, 'the preview shows the glasses');
+    await page.locator('#settings').screenshot({ path: path.join(ROOT, 'docs', 'settings-glasses.png') });
+    await page.locator('#settings-hat-crown').check({ force: true });
+    assert.deepEqual(await numbers(), defaultSettings().overlay, 'a hat after glasses: the hat placement');
+    // Between hats, numbers the person typed stay.
+    await page.locator('#settings-offset-y').fill('-1.1');
+    await page.locator('#settings-hat-party-hat').check({ force: true });
+    assert.equal((await numbers()).offsetYPercent, -1.1);
+    await page.locator('#settings-hat-mask').check({ force: true });
+    assert.deepEqual(await numbers(), EYE_PIECES.mask);
+    await page.locator('#settings-width').fill('2');
+    await page.locator('#settings-reset-placement').click();
+    assert.deepEqual(await numbers(), EYE_PIECES.mask, "the mask's default placement is its own");
+    await page.locator('#settings-save').click();
+    await page.locator('#settings').waitFor({ state: 'hidden' });
+    const saved = JSON.parse(await readFile(path.join(userData, 'settings.json'), 'utf8'));
+    assert.deepEqual({ hat: saved.hat, overlay: saved.overlay }, { hat: { kind: 'builtin', id: 'mask' }, overlay: EYE_PIECES.mask });
     await expectClean(p);
     await page.context().close();
   });

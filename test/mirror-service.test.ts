@@ -15,7 +15,8 @@ import { after, afterEach, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import type { EventChannel, EventPayload, LinkRef } from '../common/ipc-contract.js';
 import type { ServerMessage } from '../common/mirror-protocol.js';
-import type { Settings } from '../common/settings.js';
+import { EYE_PIECES, type HatChoice, type HatOverlay, type Settings } from '../common/settings.js';
+import { ANCHOR_TAG, TILT_TAG } from '../common/filter-tags.js';
 import { MirrorService } from '../main/app/mirror-service.js';
 import { EngineHost } from '../main/engine-host/engine-host.js';
 import { launchNodeEngine } from '../main/engine-host/launch-node-engine.js';
@@ -167,6 +168,34 @@ describe('MirrorService behind the IPC path', () => {
     } finally {
       a.peer.close();
     }
+  });
+
+  test('the sunglasses: the filter is tagged to follow the eyes; a hat: tilt only', async () => {
+    const tagsFor = async (hat: HatChoice, overlay: HatOverlay) => {
+      await save({ hat, overlay });
+      const a = await openPage(1, { background: 'none', width: 320, height: 240 });
+      try {
+        await a.page.start();
+        await a.page.waitFor(isId('startResponse'), 20_000);
+        const raw = await connectRaw(await engineUri());
+        try {
+          const get = async (object: string, operation: string) => (await raw.request('invoke', { object, operation })).result?.value as unknown;
+          const [pipeline] = (await get('manager_ServerManager', 'getPipelines')) as string[];
+          const children = (await get(pipeline!, 'getChildren')) as string[];
+          const filter = children.find((id) => id.includes('FaceOverlayFilter'))!;
+          const tags = (await get(filter, 'getTags')) as Array<{ key: string; value: string }>;
+          return Object.fromEntries(tags.map((t) => [t.key, t.value]));
+        } finally {
+          await raw.close();
+        }
+      } finally {
+        await invoke(1, 'mirror:disconnect', { linkId: a.linkId });
+        a.peer.close();
+        await waitFor(async () => (await pipelines()) === 0, 10_000, 'the pipeline released');
+      }
+    };
+    assert.deepEqual(await tagsFor({ kind: 'builtin', id: 'glasses' }, EYE_PIECES.glasses!), { [TILT_TAG]: 'on', [ANCHOR_TAG]: 'eyes' });
+    assert.deepEqual(await tagsFor({ kind: 'builtin', id: 'crown' }, store.current().overlay), { [TILT_TAG]: 'on' });
   });
 
   test('STUN and TURN settings reach the WebRtcEndpoint (host names resolved to addresses)', async () => {

@@ -17,7 +17,10 @@ import type { ServerMessage } from '../common/mirror-protocol.js';
 import { contentSecurityPolicy } from '../main/content-security-policy.js';
 import { startWebMode, type WebMode } from '../main/web/web-mode.js';
 import { engineCounts } from './helpers/engine-counts.js';
-import { FakeCameraPeer } from './helpers/fake-camera-peer.js';
+import { FakeCameraPeer, type FakeCameraOptions } from './helpers/fake-camera-peer.js';
+import { expectedHatRect, changedMask } from './helpers/hat-pixels.js';
+import { stillFaceBox } from './helpers/face-clip.js';
+import { loadBackgroundI420 } from './helpers/video-fixtures.js';
 import { makeHatDir } from './helpers/hat-fixture.js';
 import { exitAfterTests } from './helpers/process-exit.js';
 import { TutorialPage, isId, type TutorialPageOptions } from './helpers/tutorial-page.js';
@@ -59,14 +62,14 @@ afterEach(async () => {
   assert.equal(counts.peerConnections, 0, 'peer connections left on the engine');
 });
 
-const socketUrl = () => `${web.url.replace(/^http/, 'ws')}magicmirror`;
-const origin = () => new URL(web.url).origin;
+const socketUrl = (w = web) => `${w.url.replace(/^http/, 'ws')}magicmirror`;
+const origin = (w = web) => new URL(w.url).origin;
 
 /** A browser tab: its WebSocket to /magicmirror, its camera, and the tutorial's page logic. */
-async function openTab(options: TutorialPageOptions = {}) {
-  const ws = new WebSocket(socketUrl(), { origin: origin() });
+async function openTab(options: TutorialPageOptions = {}, w = web, camera: FakeCameraOptions = { background: 'none', width: 320, height: 240 }) {
+  const ws = new WebSocket(socketUrl(w), { origin: origin(w) });
   await once(ws, 'open');
-  const peer = new FakeCameraPeer({ background: 'none', width: 320, height: 240 });
+  const peer = new FakeCameraPeer(camera);
   const page = new TutorialPage(peer, (m) => ws.send(JSON.stringify(m)), options);
   ws.on('message', (data) => page.receive(JSON.parse(String(data)) as ServerMessage));
   return {
@@ -102,6 +105,37 @@ describe('web mode', () => {
       assert.equal(tab.ws.readyState, WebSocket.OPEN, 'the socket stays open after stop');
     } finally {
       tab.close();
+    }
+  });
+
+  test('--hat glasses: the built-in sunglasses sit on the eyes (anchored to them), no hat above the face', async () => {
+    const glasses = await startWebMode({ asUri: 'http://127.0.0.1:0/', wsUri: engineUri, hat: 'glasses', rendererDir: tmp, configDir: tmp });
+    const tab = await openTab({}, glasses, { background: 'face', width: 640, height: 480, keepFrames: 5 });
+    try {
+      await tab.page.start();
+      await tab.page.waitFor(isId('startResponse'));
+      await tab.peer.connected();
+      await tab.peer.start();
+      await tab.peer.received.waitForCounters(45, 20_000);
+      const sent = await loadBackgroundI420('face', 640, 480);
+      // The fixture's pupils at 640×480 (bench/motion-clips.ts SOURCE_PUPILS on the centred 480 px face).
+      const pupils = [[270.6, 94.3], [311.0, 97.3]] as const;
+      const hat = expectedHatRect(stillFaceBox(640, 480));
+      const hatAbove = { ...hat, height: stillFaceBox(640, 480).y - hat.y }; // where a hat would be, above the box
+      const frames = tab.peer.received.frames.slice(-3);
+      assert.ok(frames.length > 0, 'frames came back');
+      for (const frame of frames) {
+        for (const [x, y] of pupils) {
+          const lens = { x: x - 7, y: y - 5, width: 14, height: 10 };
+          const { count } = changedMask(frame, sent, lens);
+          assert.ok(count >= 0.5 * 140, `a lens over the eye at (${x}, ${y}): ${count} of 140 px changed`);
+        }
+        const { count } = changedMask(frame, sent, hatAbove);
+        assert.ok(count <= 0.02 * hatAbove.width * hatAbove.height, `no hat above the face: ${count} px changed`);
+      }
+    } finally {
+      tab.close();
+      await glasses.close();
     }
   });
 

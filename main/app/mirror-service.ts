@@ -18,7 +18,7 @@
 import { lookup } from 'node:dns/promises';
 import net from 'node:net';
 import type { ServerMessage } from '../../common/mirror-protocol.js';
-import type { HatChoice, Settings } from '../../common/settings.js';
+import { anchorOf, type HatChoice, type Settings } from '../../common/settings.js';
 import { BUILTIN_KMS, type KmsTimeouts, type SessionTimings } from '../defaults.js';
 import { HatServer } from '../hats/hat-server.js';
 import { isLoopbackHost } from '../hats/local-address.js';
@@ -136,6 +136,7 @@ export class MirrorService {
       mediaServer: s.kmsUri === BUILTIN_KMS ? 'engine' : 'media-server',
       hatUri,
       placement: s.overlay,
+      anchor: anchorOf(s.hat),
       iceServers,
       send,
       timings: this.#o.sessionTimings,

@@ -13,7 +13,7 @@
  */
 import kurento from 'kurento-client';
 import type { ClientMessage, IceCandidateJson, MirrorStatus, ServerMessage } from '../../common/mirror-protocol.js';
-import { TILT_TAG } from '../../common/filter-tags.js';
+import { ANCHOR_TAG, TILT_TAG } from '../../common/filter-tags.js';
 import { HAT_PLACEMENT, SESSION_TIMINGS, type HatPlacement, type SessionTimings } from '../defaults.js';
 import { KmsAnswerError, type KmsConnection } from '../kms/kms-connection.js';
 import { MirrorError, PROBLEM_TEXT, asMirrorError } from '../problems.js';
@@ -27,6 +27,8 @@ export interface MirrorSessionOptions {
   /** Delivers a message to the page. */
   send: (message: ServerMessage) => void;
   placement?: HatPlacement;
+  /** 'eyes' for glasses and masks (common/settings.ts anchorOf): the engine follows each face's eyes; KMS ignores the tag. */
+  anchor?: 'face' | 'eyes';
   /** What connect() reaches: the built-in engine or another media server (only for the page's "waiting" text). */
   mediaServer?: 'engine' | 'media-server';
   /** STUN/TURN for the media server's WebRtcEndpoint (Kurento takes IP addresses, not host names). */
@@ -192,6 +194,7 @@ export class MirrorSession {
         filter.setOverlayedImage(this.#o.hatUri, p.offsetXPercent, p.offsetYPercent, p.widthPercent, p.heightPercent, done)),
       // The built-in engine tilts the hat with the head when asked; KMS keeps the tag and ignores it.
       kms.call<void>('addTag', (done) => filter.addTag(TILT_TAG, 'on', done)),
+      this.#o.anchor === 'eyes' && kms.call<void>('addTag', (done) => filter.addTag(ANCHOR_TAG, 'eyes', done)),
       kms.call<void>('connect WebRtcEndpoint → FaceOverlayFilter', (done) => endpoint.connect(filter, done)),
       kms.call<void>('connect FaceOverlayFilter → WebRtcEndpoint', (done) => filter.connect(endpoint, done)),
     ]);

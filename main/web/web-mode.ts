@@ -6,6 +6,7 @@
  *
  * There is no settings API over this transport (settings come from the command line).
  */
+import { EYE_PIECES, type BuiltinHatId } from '../../common/settings.js';
 import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
@@ -71,6 +72,7 @@ export async function startWebMode(options: WebModeOptions = {}): Promise<WebMod
 
   const kmsIsLocal = wsUri === BUILTIN_KMS || isLoopbackHost(new URL(wsUri).hostname);
   const hats = await HatServer.start({ host: kmsIsLocal ? '127.0.0.1' : '0.0.0.0', ...options.hats });
+  const eyePiece = options.hat ? EYE_PIECES[options.hat as BuiltinHatId] : undefined;
   let hatUri: string;
   try {
     hatUri = await hats.uriFor(options.hat, wsUri);
@@ -109,7 +111,17 @@ export async function startWebMode(options: WebModeOptions = {}): Promise<WebMod
     wss.handleUpgrade(req, socket, head, (ws) => {
       const done = serveMirrorSocket(
         ws,
-        (send) => new MirrorSession({ connect: () => registry.get(wsUri), mediaServer: wsUri === BUILTIN_KMS ? 'engine' : 'media-server', hatUri, send, timings: options.sessionTimings, log }),
+        (send) => new MirrorSession({
+          connect: () => registry.get(wsUri),
+          mediaServer: wsUri === BUILTIN_KMS ? 'engine' : 'media-server',
+          hatUri,
+          // Glasses and masks bring their own placement, on the eyes.
+          placement: eyePiece,
+          anchor: eyePiece ? 'eyes' : 'face',
+          send,
+          timings: options.sessionTimings,
+          log,
+        }),
         { pingIntervalMs: WEB_DEFAULTS.pingIntervalMs, log },
       );
       served.add(done);

@@ -6,7 +6,9 @@
  * it all again and answers per-field problems, shown next to their fields.
  */
 import type { ConnectionTestResult, MagicMirrorApi, SettingsSnapshot } from '../../common/ipc-contract.js';
-import { BUILTIN_HATS, type HatOverlay, type Settings, type SettingsProblem } from '../../common/settings.js';
+import { BUILTIN_HATS, EYE_PIECES, type BuiltinHatId, type HatOverlay, type Settings, type SettingsProblem } from '../../common/settings.js';
+
+const BUILTIN_OVERLAY_KEYS = ['offsetXPercent', 'offsetYPercent', 'widthPercent', 'heightPercent'] as const;
 import { SETTINGS_TEXT as T } from '../messages.js';
 import { h, icon, ICONS } from './dom.js';
 import { fieldForProblem, hatUriIssue, kmsUriIssue, readNumber, refusedCharacter, sentence, type NumberIssue } from './fields.js';
@@ -17,6 +19,8 @@ const HAT_IMAGES: Record<string, string> = {
   'top-hat': new URL('../../assets/hats/top-hat.png', import.meta.url).href,
   'party-hat': new URL('../../assets/hats/party-hat.png', import.meta.url).href,
   crown: new URL('../../assets/hats/crown.png', import.meta.url).href,
+  glasses: new URL('../../assets/hats/glasses.png', import.meta.url).href,
+  mask: new URL('../../assets/hats/mask.png', import.meta.url).href,
 };
 /** The preview photo: test/fixtures/astronaut.png as a JPEG, same size (NASA, public domain; see renderer/images/LICENSE.md). */
 const PREVIEW_PHOTO = new URL('../images/preview-face.jpg', import.meta.url).href;
@@ -90,7 +94,8 @@ export class SettingsDialog {
     // ── hat ──
     const tiles = h('div', { class: 'hat-tiles', attrs: { role: 'radiogroup', 'aria-labelledby': 'settings-section-hat' } });
     for (const id of BUILTIN_HATS) {
-      const img = h('img', { src: HAT_IMAGES[id]!, alt: '', class: 'hat-thumb', attrs: { draggable: 'false' } });
+      // Hats are square with the art at the top; glasses and masks are wide: shown whole.
+      const img = h('img', { src: HAT_IMAGES[id]!, alt: '', class: EYE_PIECES[id] ? 'hat-thumb hat-thumb-wide' : 'hat-thumb', attrs: { draggable: 'false' } });
       img.addEventListener('load', () => this.drawPreview());
       this.hatImages.set(id, img);
       tiles.append(this.hatTile(id, T.hats[id]!, img));
@@ -198,7 +203,11 @@ export class SettingsDialog {
       this.showIssue('hat', undefined);
       this.drawPreview();
     });
-    resetPlacement.addEventListener('click', () => this.snapshot && this.fillOverlay(this.snapshot.defaults.overlay));
+    resetPlacement.addEventListener('click', () => {
+      const choice = [...this.hatRadios].find(([, r]) => r.checked)?.[0];
+      const own = EYE_PIECES[choice as BuiltinHatId] ?? this.snapshot?.defaults.overlay;
+      if (own) this.fillOverlay(own);
+    });
     for (const [box, prefix] of [[stunOn, 'stun'], [turnOn, 'turn']] as const) {
       box.querySelector('input')!.addEventListener('change', () => this.syncServerFields(prefix));
     }
@@ -356,6 +365,18 @@ export class SettingsDialog {
     if (message) this.typedIssues.set(field, message);
     else this.typedIssues.delete(field);
     this.showIssue(field, message);
+  }
+
+  /**
+   * Glasses and masks come with their own placement (on the eyes): choosing one puts it in the
+   * fields, and leaving one for a hat puts the default hat placement back. Between two hats
+   * (or your own image) the numbers stay as the person set them.
+   */
+  private placeFor(choice: string): void {
+    const eyePiece = EYE_PIECES[choice as BuiltinHatId];
+    const fromEyePiece = Object.values(EYE_PIECES).some((p) => BUILTIN_OVERLAY_KEYS.every((k) => p![k] === this.lastOverlay?.[k]));
+    if (eyePiece) this.fillOverlay(eyePiece);
+    else if (fromEyePiece && this.snapshot) this.fillOverlay(this.snapshot.defaults.overlay);
   }
 
   private syncHatChoice(): void {
@@ -564,7 +585,10 @@ export class SettingsDialog {
 
   private hatTile(value: string, label: string, picture: HTMLElement): HTMLElement {
     const radio = h('input', { type: 'radio', name: 'hat', value, id: `settings-hat-${value}`, class: 'hat-radio' });
-    radio.addEventListener('change', () => this.syncHatChoice());
+    radio.addEventListener('change', () => {
+      this.placeFor(value);
+      this.syncHatChoice();
+    });
     this.hatRadios.set(value, radio);
     return h('label', { class: 'hat-tile', htmlFor: `settings-hat-${value}` }, radio, picture, h('span', { class: 'hat-name', text: label }));
   }
