@@ -16,3 +16,11 @@ export const TILT_TAG = 'magic-mirror.tilt';
  * where a typical face's eyes are.
  */
 export const ANCHOR_TAG = 'magic-mirror.anchor';
+
+/**
+ * On a FaceOverlayFilter: more images, space-separated URIs (as setOverlayedImage takes): the
+ * faces take turns — the first face gets setOverlayedImage's image, the next this list's first,
+ * and so on round — so each face its own hat; all are placed with setOverlayedImage's numbers.
+ * An image that cannot be loaded is reported by the filter's Error event and skipped.
+ */
+export const EACH_FACE_TAG = 'magic-mirror.each-face';

@@ -9,7 +9,7 @@
 import assert from 'node:assert/strict';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { PNG } from 'pngjs';
-import { ANCHOR_TAG, TILT_TAG } from '../common/filter-tags.js';
+import { ANCHOR_TAG, EACH_FACE_TAG, TILT_TAG } from '../common/filter-tags.js';
 import { findKeyBlobs, keyHatPng } from '../bench/motion.js';
 import { EYE_PIECES } from '../common/settings.js';
 import { eyesAt, poseAt, renderClip } from '../bench/motion-clips.js';
@@ -203,6 +203,31 @@ describe('FaceOverlayFilter in the engine', () => {
       const groups = columnGroups(changedMask(frame, sent).mask, frame.width, frame.height);
       assert.equal(groups.length, 2, `hats at columns ${JSON.stringify(groups)}`);
       assert.ok(groups[0]![1] < frame.width / 2 && groups[1]![0] > frame.width / 2, 'one hat per face, left and right');
+    } finally {
+      await m.close();
+    }
+  });
+
+  test('tagged with more images, each face gets its own; an image that cannot be loaded raises the Error event and is skipped', async () => {
+    const sent = await loadBackgroundI420('two-faces');
+    const m = await mirror({ background: 'two-faces' });
+    const errors: string[] = [];
+    m.filter.on('Error', (e: { description: string }) => errors.push(e.description));
+    try {
+      await m.filter.addTag(EACH_FACE_TAG, `${hats.url}/key-hat.png http://127.0.0.1:1/nothing.png`);
+      const start = m.peer.sentFrames;
+      await waitFor(() => errors.length > 0, 15_000, 'the Error event for the unreachable image');
+      assert.match(errors[0]!, /nothing\.png/);
+      const { frame } = await nextFrame(m.peer, (c) => c >= start + 30);
+      // One face the key image, the other setOverlayedImage's hat: one key blob, two hats in all.
+      const keys = findKeyBlobs(frame, 300);
+      assert.equal(keys.length, 1, `one face wears the key image: ${JSON.stringify(keys)}`);
+      const groups = columnGroups(changedMask(frame, sent).mask, frame.width, frame.height);
+      assert.equal(groups.length, 2, `two hats: ${JSON.stringify(groups)}`);
+      const keySide = keys[0]!.x < frame.width / 2 ? 0 : 1;
+      const other = groups[1 - keySide]!;
+      assert.equal(findKeyBlobs({ ...frame }, 300).filter((b) => b.x >= other[0] && b.x <= other[1]).length, 0, 'the other face wears the first image');
+      assert.equal(errors.length, 1, `one Error event: ${errors.join('; ')}`);
     } finally {
       await m.close();
     }

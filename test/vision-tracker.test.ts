@@ -7,18 +7,21 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { VideoFrame } from '../engine/media/frames.js';
 import { BoxTracker } from '../engine/vision/box-tracker.js';
+import type { FaceBox } from '../engine/vision/face-detector.js';
 import { faceShift, halfLuma } from '../engine/vision/face-motion.js';
 import { loadBackgroundI420 } from './helpers/video-fixtures.js';
 
 const box = (x: number, y: number, size = 100) => ({ x, y, width: size, height: size });
+/** The boxes' geometry alone (without FaceBox.face, the face's number). */
+const shapes = (boxes: readonly FaceBox[]) => boxes.map(({ x, y, width, height }) => ({ x, y, width, height }));
 
 describe('BoxTracker', () => {
   it('shows a new face at once, then moves it part way towards each new detection', () => {
     const tracker = new BoxTracker({ smoothing: 0.5 });
-    assert.deepEqual(tracker.update([box(100, 100)]), [box(100, 100)]);
-    assert.deepEqual(tracker.update([box(120, 80, 120)]), [box(110, 90, 110)]);
-    assert.deepEqual(tracker.update([box(120, 80, 120)]), [box(115, 85, 115)]);
-    assert.deepEqual(tracker.boxes, [box(115, 85, 115)], 'between detections the boxes stand still');
+    assert.deepEqual(shapes(tracker.update([box(100, 100)])), [box(100, 100)]);
+    assert.deepEqual(shapes(tracker.update([box(120, 80, 120)])), [box(110, 90, 110)]);
+    assert.deepEqual(shapes(tracker.update([box(120, 80, 120)])), [box(115, 85, 115)]);
+    assert.deepEqual(shapes(tracker.boxes), [box(115, 85, 115)], 'between detections the boxes stand still');
   });
 
   it('damps detector jitter', () => {
@@ -33,8 +36,8 @@ describe('BoxTracker', () => {
   it('keeps a face through a few missed detections, then drops it', () => {
     const tracker = new BoxTracker({ maxMissed: 3 });
     tracker.update([box(100, 100)]);
-    for (let i = 0; i < 3; i++) assert.deepEqual(tracker.update([]), [box(100, 100)], `miss ${i + 1}`);
-    assert.deepEqual(tracker.update([]), []);
+    for (let i = 0; i < 3; i++) assert.deepEqual(shapes(tracker.update([])), [box(100, 100)], `miss ${i + 1}`);
+    assert.deepEqual(shapes(tracker.update([])), []);
   });
 
   it('a detection resets the miss count', () => {
@@ -49,14 +52,17 @@ describe('BoxTracker', () => {
   it('matches each detection to its own face whatever the order', () => {
     const tracker = new BoxTracker({ smoothing: 0.5 });
     tracker.update([box(0, 100), box(400, 100)]);
-    assert.deepEqual(tracker.update([box(410, 100), box(10, 100)]), [box(5, 100), box(405, 100)]);
+    assert.deepEqual(shapes(tracker.update([box(410, 100), box(10, 100)])), [box(5, 100), box(405, 100)]);
+    assert.deepEqual(tracker.boxes.map((b) => b.face), [0, 1], 'each face keeps its number');
   });
 
   it('treats a far jump as a new face (and lets the old one fade out)', () => {
     const tracker = new BoxTracker({ maxMissed: 1 });
     tracker.update([box(0, 100)]);
-    assert.deepEqual(tracker.update([box(400, 100)]), [box(0, 100), box(400, 100)]);
-    assert.deepEqual(tracker.update([box(400, 100)]), [box(400, 100)]);
+    assert.deepEqual(shapes(tracker.update([box(400, 100)])), [box(0, 100), box(400, 100)]);
+    assert.deepEqual(tracker.boxes.map((b) => b.face), [0, 1], 'the jump is a new face');
+    assert.deepEqual(shapes(tracker.update([box(400, 100)])), [box(400, 100)]);
+    assert.deepEqual(tracker.boxes.map((b) => b.face), [1]);
   });
 
   it('rejects a smoothing weight outside (0, 1]', () => {

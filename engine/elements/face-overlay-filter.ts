@@ -6,9 +6,10 @@
  *
  * Like KMS, setOverlayedImage answers at once and loads the image afterwards; a load failure
  * is reported through this object's `Error` event, not as a failed call. Unlike KMS, faces
- * larger than half the frame still get their hat.
+ * larger than half the frame still get their hat. The app's tags (common/filter-tags.ts) ask
+ * for more: tilt with the head, follow the eyes, each face its own image.
  */
-import { ANCHOR_TAG, TILT_TAG } from '../../common/filter-tags.js';
+import { ANCHOR_TAG, EACH_FACE_TAG, TILT_TAG } from '../../common/filter-tags.js';
 import { MediaElementImpl } from '../objects/media-element.js';
 import type { MediaObjectImpl, ObjectHost } from '../objects/media-object.js';
 import { ErrorCode } from '../protocol/errors.js';
@@ -22,6 +23,8 @@ export class FaceOverlayFilterImpl extends MediaElementImpl implements Detection
   private overlay: { image: OverlayImage; params: OverlayParams } | undefined;
   /** Bumped by every set/unset, so a slow load that lost the race is dropped. */
   private overlayGeneration = 0;
+  /** EACH_FACE_TAG's images, for the value they were loaded for (those that failed are absent). */
+  private faceImages: { tag: string; images: OverlayImage[] } = { tag: '', images: [] };
   private readonly tracker = new BoxTracker();
   private detectionFailed = false;
 
@@ -51,9 +54,22 @@ export class FaceOverlayFilterImpl extends MediaElementImpl implements Detection
     }
   }
 
+  /** Loads the images a new EACH_FACE_TAG value names; each that fails raises the filter's Error event. */
+  private async loadFaceImages(tag: string): Promise<void> {
+    this.faceImages = { tag, images: [] };
+    const uris = tag.split(/\s+/).filter(Boolean);
+    const loaded = await Promise.all(uris.map((uri) => loadOverlayImage(uri).catch((err: Error) => {
+      if (this.faceImages.tag === tag && !this.released) this.raiseError(ErrorCode.URI_PATH_FILE_NOT_FOUND, 'URI_PATH_FILE_NOT_FOUND', err.message);
+      return undefined;
+    })));
+    if (this.faceImages.tag === tag) this.faceImages = { tag, images: loaded.filter((i): i is OverlayImage => i !== undefined) };
+  }
+
   protected override receiveVideo(frame: VideoFrame): void {
     const overlay = this.overlay;
     if (!overlay) return this.pushVideo(frame);
+    const eachFace = this.tag(EACH_FACE_TAG) ?? '';
+    if (eachFace !== this.faceImages.tag) void this.loadFaceImages(eachFace);
     const seq = this.tracker.follow(frame);
     const anchor = this.tag(ANCHOR_TAG) === 'eyes' ? 'eyes' : 'face';
     // Landmarks (roll, eyes) only when the app asked for tilt or eye anchoring: they cost time.
@@ -62,7 +78,10 @@ export class FaceOverlayFilterImpl extends MediaElementImpl implements Detection
     if (boxes.length === 0) return this.pushVideo(frame);
     // Draw on a copy: the source element may hand this same frame to other sinks too.
     const out: VideoFrame = { width: frame.width, height: frame.height, data: new Uint8Array(frame.data) };
-    composite(out, boxes, overlay.image, overlay.params, anchor);
+    const images = [overlay.image, ...this.faceImages.images];
+    if (images.length === 1) composite(out, boxes, overlay.image, overlay.params, anchor);
+    // Each face its own image, in turn by the order faces appeared.
+    else for (const box of boxes) composite(out, [box], images[(box.face ?? 0) % images.length]!, overlay.params, anchor);
     this.pushVideo(out);
   }
 

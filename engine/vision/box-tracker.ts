@@ -22,6 +22,8 @@ export interface TrackerOptions {
 }
 
 interface Track {
+  /** FaceBox.face: numbered as faces appear. */
+  id: number;
   x: number;
   y: number;
   width: number;
@@ -89,8 +91,9 @@ const SNAP_DISTANCE = 2;
 /** Moves below this (frame px) are codec noise on a still face, not motion. */
 const STILL_PX = 0.35;
 
-function newTrack(b: FaceBox, seq: number, atMs: number): Track {
+function newTrack(b: FaceBox, id: number, seq: number, atMs: number): Track {
   const t: Track = {
+    id,
     x: b.x, y: b.y, width: b.width, height: b.height, rollDeg: b.rollDeg, eyes: b.eyes && { ...b.eyes }, rollAt: atMs, rollRate: 0, missed: 0, dx: 0, dy: 0,
     movedX: new Float64Array(HISTORY), movedY: new Float64Array(HISTORY), seqs: new Int32Array(HISTORY).fill(-1),
   };
@@ -108,6 +111,8 @@ function movedSince(t: Track, seq: number, now: number): { dx: number; dy: numbe
 
 export class BoxTracker {
   private tracks: Track[] = [];
+  /** Faces seen so far (the next track's id). */
+  private faces = 0;
   /** Frames seen by `follow`; a detection's seq says which one it ran on. */
   private seq = 0;
   private prevLuma: Luma | undefined;
@@ -233,7 +238,7 @@ export class BoxTracker {
     });
     this.tracks = this.tracks.filter((track, t) => trackHit.has(t) || ++track.missed <= this.maxMissed);
     detections.forEach((det, d) => {
-      if (!detUsed.has(d)) this.tracks.push(newTrack(det, this.seq, this.timeOf(seq)));
+      if (!detUsed.has(d)) this.tracks.push(newTrack(det, this.faces++, this.seq, this.timeOf(seq)));
     });
     return this.boxes;
   }
@@ -244,7 +249,7 @@ export class BoxTracker {
    */
   get boxes(): FaceBox[] {
     return this.tracks.map((t) => {
-      const box: FaceBox = { x: Math.round(t.x), y: Math.round(t.y), width: Math.round(t.width), height: Math.round(t.height) };
+      const box: FaceBox = { x: Math.round(t.x), y: Math.round(t.y), width: Math.round(t.width), height: Math.round(t.height), face: t.id };
       if (t.eyes) box.eyes = { ...t.eyes };
       const roll = rollAt(t, this.timeOf(this.seq));
       if (roll === undefined) return box;

@@ -34,6 +34,8 @@ export interface FaceBox {
   rollDeg?: number;
   /** Where the eyes are (only when landmarks were asked for), relative to the box so they move and scale with it. */
   eyes?: EyeLine;
+  /** Which face this is, as long as BoxTracker follows it (0, 1, 2, … in order of appearance). */
+  face?: number;
 }
 
 /**
