@@ -23,8 +23,16 @@ export function anchorOf(hat: HatChoice): 'face' | 'eyes' {
   return hat.kind === 'builtin' && EYE_PIECES[hat.id] ? 'eyes' : 'face';
 }
 
+/** The hats that take turns when each face gets its own (same placement: the tutorial's). */
+export const EACH_FACE_HATS = ['top-hat', 'party-hat', 'crown'] as const satisfies readonly BuiltinHatId[];
+
+/** `--hat` / a settings file's plain-string hat for { kind: 'each-face' }. */
+export const EACH_FACE = 'each-face';
+
 export type HatChoice =
   | { kind: 'builtin'; id: BuiltinHatId }
+  /** Each face its own built-in hat, EACH_FACE_HATS in turn. */
+  | { kind: 'each-face' }
   /** A PNG of the person's own: an absolute file path, or a file:, http: or https: URL. */
   | { kind: 'image'; uri: string };
 

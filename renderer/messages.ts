@@ -263,6 +263,7 @@ export const SETTINGS_TEXT = {
   hatSection: 'Hat',
   hats: { 'top-hat': 'Top hat', 'party-hat': 'Party hat', crown: 'Crown', glasses: 'Sunglasses', mask: 'Masquerade mask' } satisfies Record<BuiltinHatId, string> as Record<string, string>,
   ownHat: 'Your own',
+  eachFace: 'Each their own',
   ownHatLabel: 'PNG file or web address',
   ownHatPlaceholder: '/home/you/hat.png or https://example.org/hat.png',
   ownHatEmpty: 'Enter the full path of a .png file, or its http(s):// address.',

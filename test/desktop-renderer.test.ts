@@ -287,6 +287,19 @@ describe('the desktop page over IPC (headless Chromium, real main side)', () => 
     await page.locator('#settings').waitFor({ state: 'hidden' });
     const saved = JSON.parse(await readFile(path.join(userData, 'settings.json'), 'utf8'));
     assert.deepEqual({ hat: saved.hat, overlay: saved.overlay }, { hat: { kind: 'builtin', id: 'mask' }, overlay: EYE_PIECES.mask });
+
+    // Each face its own hat: after the mask, the hat placement again; saved and shown as chosen.
+    await openSettings(page);
+    await page.locator('#settings-hat-each-face').check({ force: true });
+    assert.deepEqual(await numbers(), defaultSettings().overlay);
+    await page.locator('#settings-save').click();
+    await page.locator('#settings').waitFor({ state: 'hidden' });
+    assert.deepEqual(JSON.parse(await readFile(path.join(userData, 'settings.json'), 'utf8')).hat, { kind: 'each-face' });
+    await page.reload();
+    await openSettings(page);
+    assert.equal(await page.locator('#settings-hat-each-face').isChecked(), true);
+    await page.locator('#settings-cancel').click();
+    await page.locator('#settings').waitFor({ state: 'hidden' });
     await expectClean(p);
     await page.context().close();
   });

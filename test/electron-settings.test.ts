@@ -61,9 +61,11 @@ describe('settings schema', () => {
     }
   });
 
-  test('hat: a built-in id, or a PNG path or URL', () => {
+  test('hat: a built-in id, each face its own, or a PNG path or URL', () => {
     const ok = [
       { kind: 'builtin', id: 'crown' },
+      { kind: 'builtin', id: 'glasses' },
+      { kind: 'each-face' },
       { kind: 'image', uri: '/srv/hats/a.PNG' },
       { kind: 'image', uri: 'C:\\Users\\me\\hat.png' },
       { kind: 'image', uri: '\\\\nas\\hats\\hat.png' },
@@ -81,6 +83,7 @@ describe('settings schema', () => {
       { kind: 'image', uri: '/srv/a.png\n' },
       { kind: 'emoji', id: 'crown' },
       { kind: 'builtin', id: 'crown', extra: 1 },
+      { kind: 'each-face', id: 'crown' },
     ];
     for (const hat of bad) assert.ok(problemsOf({ hat })[0]?.startsWith('hat'), JSON.stringify(hat));
   });
@@ -251,6 +254,7 @@ describe('settings migration', () => {
       kiosk: true,
     });
     assert.deepEqual(decodeSettingsFile(JSON.stringify({ hat: '/srv/hats/mine.png' })).settings.hat, { kind: 'image', uri: '/srv/hats/mine.png' });
+    assert.deepEqual(decodeSettingsFile(JSON.stringify({ hat: 'each-face' })).settings.hat, { kind: 'each-face' });
   });
 
   test('a migrated file is rewritten in the current version; the old one kept as settings.json.v0; no notice', async () => {

@@ -18,7 +18,7 @@ import { contentSecurityPolicy } from '../main/content-security-policy.js';
 import { startWebMode, type WebMode } from '../main/web/web-mode.js';
 import { engineCounts } from './helpers/engine-counts.js';
 import { FakeCameraPeer, type FakeCameraOptions } from './helpers/fake-camera-peer.js';
-import { expectedHatRect, changedMask } from './helpers/hat-pixels.js';
+import { changedMask, columnGroups, expectedHatRect } from './helpers/hat-pixels.js';
 import { stillFaceBox } from './helpers/face-clip.js';
 import { loadBackgroundI420 } from './helpers/video-fixtures.js';
 import { makeHatDir } from './helpers/hat-fixture.js';
@@ -136,6 +136,35 @@ describe('web mode', () => {
     } finally {
       tab.close();
       await glasses.close();
+    }
+  });
+
+  test('--hat each-face: two faces, two different built-in hats', async () => {
+    const each = await startWebMode({ asUri: 'http://127.0.0.1:0/', wsUri: engineUri, hat: 'each-face', rendererDir: tmp, configDir: tmp });
+    const tab = await openTab({}, each, { background: 'two-faces', width: 640, height: 480, keepFrames: 5 });
+    try {
+      await tab.page.start();
+      await tab.page.waitFor(isId('startResponse'));
+      await tab.peer.connected();
+      await tab.peer.start();
+      await tab.peer.received.waitForCounters(60, 20_000);
+      const sent = await loadBackgroundI420('two-faces', 640, 480);
+      const frame = tab.peer.received.frames.at(-1)!;
+      const { mask } = changedMask(frame, sent);
+      const groups = columnGroups(mask, 640, 480);
+      assert.equal(groups.length, 2, `two hats: ${JSON.stringify(groups)}`);
+      // The top hat is dark, the party hat bright: the mean luma of what each face got.
+      const meanLuma = ([x0, x1]: readonly [number, number]) => {
+        let sum = 0;
+        let n = 0;
+        for (let y = 0; y < 480; y++) for (let x = x0; x <= x1; x++) if (mask[y * 640 + x]) (sum += frame.data[y * 640 + x]!), n++;
+        return sum / n;
+      };
+      const [a, b] = groups.map(meanLuma) as [number, number];
+      assert.ok(Math.abs(a - b) >= 30, `different hats: mean luma ${a.toFixed(0)} vs ${b.toFixed(0)}`);
+    } finally {
+      tab.close();
+      await each.close();
     }
   });
 

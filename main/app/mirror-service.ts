@@ -18,7 +18,7 @@
 import { lookup } from 'node:dns/promises';
 import net from 'node:net';
 import type { ServerMessage } from '../../common/mirror-protocol.js';
-import { anchorOf, type HatChoice, type Settings } from '../../common/settings.js';
+import { anchorOf, EACH_FACE_HATS, type HatChoice, type Settings } from '../../common/settings.js';
 import { BUILTIN_KMS, type KmsTimeouts, type SessionTimings } from '../defaults.js';
 import { HatServer } from '../hats/hat-server.js';
 import { isLoopbackHost } from '../hats/local-address.js';
@@ -130,11 +130,13 @@ export class MirrorService {
   }
 
   async #session(s: Settings, send: (message: ServerMessage) => void): Promise<MirrorSession> {
-    const [hatUri, iceServers] = await Promise.all([this.#hatUri(s.hat, s.kmsUri), this.#iceServers(s)]);
+    const [hatUrls, iceServers] = await Promise.all([this.#hatUrlsFor(s.hat, s.kmsUri), this.#iceServers(s)]);
+    const [hatUri, ...moreHatUris] = hatUrls;
     return new MirrorSession({
       connect: () => this.#kms.get(s.kmsUri),
       mediaServer: s.kmsUri === BUILTIN_KMS ? 'engine' : 'media-server',
-      hatUri,
+      hatUri: hatUri!,
+      moreHatUris,
       placement: s.overlay,
       anchor: anchorOf(s.hat),
       iceServers,
@@ -144,8 +146,13 @@ export class MirrorService {
     });
   }
 
-  #hatUri(hat: HatChoice, kmsUri: string): Promise<string> {
-    const name = hat.kind === 'builtin' ? hat.id : hat.uri;
+  /** The chosen hat's URL as the media server fetches it; for each-face, every hat that takes turns. */
+  #hatUrlsFor(hat: HatChoice, kmsUri: string): Promise<string[]> {
+    const names = hat.kind === 'each-face' ? [...EACH_FACE_HATS] : [hat.kind === 'builtin' ? hat.id : hat.uri];
+    return Promise.all(names.map((name) => this.#hatUri(name, kmsUri)));
+  }
+
+  #hatUri(name: string, kmsUri: string): Promise<string> {
     const key = `${kmsUri}\n${name}`;
     let uri = this.#hatUris.get(key);
     if (!uri) {

@@ -13,7 +13,7 @@
  */
 import kurento from 'kurento-client';
 import type { ClientMessage, IceCandidateJson, MirrorStatus, ServerMessage } from '../../common/mirror-protocol.js';
-import { ANCHOR_TAG, TILT_TAG } from '../../common/filter-tags.js';
+import { ANCHOR_TAG, EACH_FACE_TAG, TILT_TAG } from '../../common/filter-tags.js';
 import { HAT_PLACEMENT, SESSION_TIMINGS, type HatPlacement, type SessionTimings } from '../defaults.js';
 import { KmsAnswerError, type KmsConnection } from '../kms/kms-connection.js';
 import { MirrorError, PROBLEM_TEXT, asMirrorError } from '../problems.js';
@@ -29,6 +29,8 @@ export interface MirrorSessionOptions {
   placement?: HatPlacement;
   /** 'eyes' for glasses and masks (common/settings.ts anchorOf): the engine follows each face's eyes; KMS ignores the tag. */
   anchor?: 'face' | 'eyes';
+  /** More hat URLs: each face its own (the engine takes turns with hatUri; KMS ignores the tag and draws hatUri on all). */
+  moreHatUris?: string[];
   /** What connect() reaches: the built-in engine or another media server (only for the page's "waiting" text). */
   mediaServer?: 'engine' | 'media-server';
   /** STUN/TURN for the media server's WebRtcEndpoint (Kurento takes IP addresses, not host names). */
@@ -195,6 +197,7 @@ export class MirrorSession {
       // The built-in engine tilts the hat with the head when asked; KMS keeps the tag and ignores it.
       kms.call<void>('addTag', (done) => filter.addTag(TILT_TAG, 'on', done)),
       this.#o.anchor === 'eyes' && kms.call<void>('addTag', (done) => filter.addTag(ANCHOR_TAG, 'eyes', done)),
+      !!this.#o.moreHatUris?.length && kms.call<void>('addTag', (done) => filter.addTag(EACH_FACE_TAG, this.#o.moreHatUris!.join(' '), done)),
       kms.call<void>('connect WebRtcEndpoint → FaceOverlayFilter', (done) => endpoint.connect(filter, done)),
       kms.call<void>('connect FaceOverlayFilter → WebRtcEndpoint', (done) => filter.connect(endpoint, done)),
     ]);

@@ -57,6 +57,7 @@ export const SETTING_SCHEMAS: { [K in keyof Settings]: Schema<Settings[K]> } = {
   kmsUri: string({ min: 1, max: MAX_URI, test: kmsUriProblem }),
   hat: variant('kind', {
     builtin: object({ kind: literal('builtin'), id: literal(...BUILTIN_HATS) }),
+    'each-face': object({ kind: literal('each-face') }),
     image: object({ kind: literal('image'), uri: string({ min: 1, max: MAX_URI, test: hatImageProblem }) }),
   }),
   overlay: object({ offsetXPercent: offset, offsetYPercent: offset, widthPercent: size, heightPercent: size }),

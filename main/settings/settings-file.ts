@@ -10,7 +10,7 @@
  * - a missing field → its default, silently (a hand-written file may name only what it changes).
  * The store keeps the original of an unreadable or repaired file as a backup and tells the person.
  */
-import { BUILTIN_HATS, type Settings } from '../../common/settings.js';
+import { BUILTIN_HATS, EACH_FACE, type Settings } from '../../common/settings.js';
 import { isPlainObject } from '../validation/schema.js';
 import { defaultSettings } from './defaults.js';
 import { SETTING_SCHEMAS } from './schema.js';
@@ -33,7 +33,9 @@ function fromV0(raw: RawSettings): RawSettings {
     );
   }
   if (typeof raw.hat === 'string') {
-    out.hat = (BUILTIN_HATS as readonly string[]).includes(raw.hat) ? { kind: 'builtin', id: raw.hat } : { kind: 'image', uri: raw.hat };
+    out.hat = (BUILTIN_HATS as readonly string[]).includes(raw.hat)
+      ? { kind: 'builtin', id: raw.hat }
+      : raw.hat === EACH_FACE ? { kind: 'each-face' } : { kind: 'image', uri: raw.hat };
   }
   return out;
 }

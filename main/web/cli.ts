@@ -8,12 +8,12 @@
  */
 import { WEB_DEFAULTS } from '../defaults.js';
 import { parseCommandLine } from '../../common/command-line.js';
-import { BUILTIN_HATS } from '../../common/settings.js';
+import { BUILTIN_HATS, EACH_FACE } from '../../common/settings.js';
 
 const USAGE = `Usage: npm run serve -- [options]
   --as_uri URL           where to serve the mirror (default ${WEB_DEFAULTS.asUri})
   --ws_uri URI           the Kurento media server, or "builtin" for the embedded one (default ${WEB_DEFAULTS.wsUri})
-  --hat NAME|URL|FILE    a built-in (${BUILTIN_HATS.join(', ')}), an http(s) URL or a local .png (default: ${BUILTIN_HATS[0]})
+  --hat NAME|URL|FILE    a built-in (${[...BUILTIN_HATS, EACH_FACE].join(', ')}: each face its own hat), an http(s) URL or a local .png (default: ${BUILTIN_HATS[0]})
   --hats_host ADDRESS    where the hat server listens (default 127.0.0.1 for a local media server, else 0.0.0.0)
   --hats_port PORT       its port (default: any free port)
   --hats_public_uri URL  the hat server's address as the media server reaches it (e.g. behind NAT)`;

@@ -6,7 +6,7 @@
  *
  * There is no settings API over this transport (settings come from the command line).
  */
-import { EYE_PIECES, type BuiltinHatId } from '../../common/settings.js';
+import { EACH_FACE, EACH_FACE_HATS, EYE_PIECES, type BuiltinHatId } from '../../common/settings.js';
 import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
@@ -73,9 +73,12 @@ export async function startWebMode(options: WebModeOptions = {}): Promise<WebMod
   const kmsIsLocal = wsUri === BUILTIN_KMS || isLoopbackHost(new URL(wsUri).hostname);
   const hats = await HatServer.start({ host: kmsIsLocal ? '127.0.0.1' : '0.0.0.0', ...options.hats });
   const eyePiece = options.hat ? EYE_PIECES[options.hat as BuiltinHatId] : undefined;
+  const eachFace = options.hat === EACH_FACE;
   let hatUri: string;
+  let moreHatUris: string[] = [];
   try {
-    hatUri = await hats.uriFor(options.hat, wsUri);
+    if (eachFace) [hatUri, ...moreHatUris] = await Promise.all(EACH_FACE_HATS.map((name) => hats.uriFor(name, wsUri)));
+    else hatUri = await hats.uriFor(options.hat, wsUri);
   } catch (err) {
     await hats.close();
     throw err;
@@ -115,6 +118,7 @@ export async function startWebMode(options: WebModeOptions = {}): Promise<WebMod
           connect: () => registry.get(wsUri),
           mediaServer: wsUri === BUILTIN_KMS ? 'engine' : 'media-server',
           hatUri,
+          moreHatUris,
           // Glasses and masks bring their own placement, on the eyes.
           placement: eyePiece,
           anchor: eyePiece ? 'eyes' : 'face',

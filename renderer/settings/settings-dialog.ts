@@ -6,7 +6,7 @@
  * it all again and answers per-field problems, shown next to their fields.
  */
 import type { ConnectionTestResult, MagicMirrorApi, SettingsSnapshot } from '../../common/ipc-contract.js';
-import { BUILTIN_HATS, EYE_PIECES, type BuiltinHatId, type HatOverlay, type Settings, type SettingsProblem } from '../../common/settings.js';
+import { BUILTIN_HATS, EACH_FACE, EACH_FACE_HATS, EYE_PIECES, type BuiltinHatId, type HatOverlay, type Settings, type SettingsProblem } from '../../common/settings.js';
 
 const BUILTIN_OVERLAY_KEYS = ['offsetXPercent', 'offsetYPercent', 'widthPercent', 'heightPercent'] as const;
 import { SETTINGS_TEXT as T } from '../messages.js';
@@ -100,6 +100,8 @@ export class SettingsDialog {
       this.hatImages.set(id, img);
       tiles.append(this.hatTile(id, T.hats[id]!, img));
     }
+    const trio = EACH_FACE_HATS.map((id) => h('img', { src: HAT_IMAGES[id]!, alt: '', attrs: { draggable: 'false' } }));
+    tiles.append(this.hatTile(EACH_FACE, T.eachFace, h('span', { class: 'hat-thumb hat-thumb-trio' }, ...trio)));
     tiles.append(this.hatTile('image', T.ownHat, h('span', { class: 'hat-thumb hat-thumb-own' }, icon(ICONS.upload))));
     const hatUri = this.textInput('hat-uri', { placeholder: T.ownHatPlaceholder, spellcheck: false, autocomplete: 'off' });
     this.ownHatRow = this.field('hat-uri', T.ownHatLabel, hatUri);
@@ -263,7 +265,7 @@ export class SettingsDialog {
     for (const key of this.errors.keys()) this.showIssue(key, undefined);
     this.testResult.hidden = true;
     this.value('kms-uri', s.kmsUri);
-    this.hatRadios.get(s.hat.kind === 'builtin' ? s.hat.id : 'image')!.checked = true;
+    this.hatRadios.get(s.hat.kind === 'builtin' ? s.hat.id : s.hat.kind === 'each-face' ? EACH_FACE : 'image')!.checked = true;
     this.value('hat-uri', s.hat.kind === 'image' ? s.hat.uri : '');
     this.fillOverlay(s.overlay);
     this.checked('stun-on', !!s.stun);
@@ -325,7 +327,7 @@ export class SettingsDialog {
     return {
       settings: {
         kmsUri,
-        hat: choice === 'image' ? { kind: 'image', uri: hatUri } : { kind: 'builtin', id: choice as (typeof BUILTIN_HATS)[number] },
+        hat: choice === 'image' ? { kind: 'image', uri: hatUri } : choice === EACH_FACE ? { kind: 'each-face' } : { kind: 'builtin', id: choice as BuiltinHatId },
         overlay,
         stun,
         turn,
@@ -403,7 +405,9 @@ export class SettingsDialog {
     if (overlay) this.lastOverlay = overlay;
     const choice = [...this.hatRadios].find(([, r]) => r.checked)?.[0];
     let hat: PreviewHat | undefined;
-    if (choice && choice !== 'image') hat = { kind: 'image', image: this.hatImages.get(choice)! };
+    // Each their own: the preview's one face wears the first of them.
+    if (choice === EACH_FACE) hat = { kind: 'image', image: this.hatImages.get(EACH_FACE_HATS[0])! };
+    else if (choice && choice !== 'image') hat = { kind: 'image', image: this.hatImages.get(choice)! };
     // The page may load only its own files (CSP), so a hat of the person's is shown as its frame.
     else if (choice === 'image') hat = { kind: 'placeholder', label: T.previewOwnHat };
     this.preview.draw(hat, this.lastOverlay);
