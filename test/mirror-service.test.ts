@@ -170,6 +170,19 @@ describe('MirrorService behind the IPC path', () => {
     }
   });
 
+  /** Reads the engine's one pipeline through raw JSON-RPC: `get` invokes an operation, `child` finds an element by type. */
+  async function onTheEngine<T>(read: (get: (object: string, operation: string) => Promise<unknown>, child: (type: string) => string) => Promise<T>): Promise<T> {
+    const raw = await connectRaw(await engineUri());
+    try {
+      const get = async (object: string, operation: string) => (await raw.request('invoke', { object, operation })).result?.value as unknown;
+      const [pipeline] = (await get('manager_ServerManager', 'getPipelines')) as string[];
+      const children = (await get(pipeline!, 'getChildren')) as string[];
+      return await read(get, (type) => children.find((id) => id.includes(type))!);
+    } finally {
+      await raw.close();
+    }
+  }
+
   test('the sunglasses: the filter is tagged to follow the eyes; a hat: tilt only', async () => {
     const tagsFor = async (hat: HatChoice, overlay: HatOverlay) => {
       await save({ hat, overlay });
@@ -177,17 +190,10 @@ describe('MirrorService behind the IPC path', () => {
       try {
         await a.page.start();
         await a.page.waitFor(isId('startResponse'), 20_000);
-        const raw = await connectRaw(await engineUri());
-        try {
-          const get = async (object: string, operation: string) => (await raw.request('invoke', { object, operation })).result?.value as unknown;
-          const [pipeline] = (await get('manager_ServerManager', 'getPipelines')) as string[];
-          const children = (await get(pipeline!, 'getChildren')) as string[];
-          const filter = children.find((id) => id.includes('FaceOverlayFilter'))!;
-          const tags = (await get(filter, 'getTags')) as Array<{ key: string; value: string }>;
+        return await onTheEngine(async (get, child) => {
+          const tags = (await get(child('FaceOverlayFilter'), 'getTags')) as Array<{ key: string; value: string }>;
           return Object.fromEntries(tags.map((t) => [t.key, t.value]));
-        } finally {
-          await raw.close();
-        }
+        });
       } finally {
         await invoke(1, 'mirror:disconnect', { linkId: a.linkId });
         a.peer.close();
@@ -209,18 +215,12 @@ describe('MirrorService behind the IPC path', () => {
     try {
       await a.page.start();
       await a.page.waitFor(isId('startResponse'), 20_000);
-      const raw = await connectRaw(await engineUri());
-      try {
-        const get = async (object: string, operation: string) => (await raw.request('invoke', { object, operation })).result?.value as unknown;
-        const [pipeline] = (await get('manager_ServerManager', 'getPipelines')) as string[];
-        const children = (await get(pipeline!, 'getChildren')) as string[];
-        const endpoint = children.find((id) => id.includes('WebRtcEndpoint'))!;
+      await onTheEngine(async (get, child) => {
+        const endpoint = child('WebRtcEndpoint');
         assert.equal(await get(endpoint, 'getStunServerAddress'), '192.0.2.10');
         assert.equal(await get(endpoint, 'getStunServerPort'), 3479);
         assert.equal(await get(endpoint, 'getTurnUrl'), 'mirror:s3cret@192.0.2.20:3480?transport=tcp');
-      } finally {
-        await raw.close();
-      }
+      });
     } finally {
       a.peer.close();
       await save({ stun: null, turn: null });

@@ -85,6 +85,27 @@ async function openTab(options: TutorialPageOptions = {}, w = web, camera: FakeC
 
 const pipelines = async () => (await engineCounts(engineUri)).pipelines;
 
+/** Web mode started with `--hat hat` on the test engine, and a 640×480 tab of `background` mirrored through it (60 frames back). */
+async function mirrorWith(hat: string, background: FakeCameraOptions['background']) {
+  const w = await startWebMode({ asUri: 'http://127.0.0.1:0/', wsUri: engineUri, hat, rendererDir: tmp, configDir: tmp });
+  const tab = await openTab({}, w, { background, width: 640, height: 480, keepFrames: 5 });
+  const close = async () => {
+    tab.close();
+    await w.close();
+  };
+  try {
+    await tab.page.start();
+    await tab.page.waitFor(isId('startResponse'));
+    await tab.peer.connected();
+    await tab.peer.start();
+    await tab.peer.received.waitForCounters(60, 20_000);
+  } catch (err) {
+    await close();
+    throw err;
+  }
+  return { tab, close };
+}
+
 describe('web mode', () => {
   test("the tutorial's page protocol, message for message: hatted video comes back, stop releases", async () => {
     const tab = await openTab();
@@ -109,14 +130,8 @@ describe('web mode', () => {
   });
 
   test('--hat glasses: the built-in sunglasses sit on the eyes (anchored to them), no hat above the face', async () => {
-    const glasses = await startWebMode({ asUri: 'http://127.0.0.1:0/', wsUri: engineUri, hat: 'glasses', rendererDir: tmp, configDir: tmp });
-    const tab = await openTab({}, glasses, { background: 'face', width: 640, height: 480, keepFrames: 5 });
+    const { tab, close } = await mirrorWith('glasses', 'face');
     try {
-      await tab.page.start();
-      await tab.page.waitFor(isId('startResponse'));
-      await tab.peer.connected();
-      await tab.peer.start();
-      await tab.peer.received.waitForCounters(45, 20_000);
       const sent = await loadBackgroundI420('face', 640, 480);
       // The fixture's pupils at 640×480 (bench/motion-clips.ts SOURCE_PUPILS on the centred 480 px face).
       const pupils = [[270.6, 94.3], [311.0, 97.3]] as const;
@@ -134,20 +149,13 @@ describe('web mode', () => {
         assert.ok(count <= 0.02 * hatAbove.width * hatAbove.height, `no hat above the face: ${count} px changed`);
       }
     } finally {
-      tab.close();
-      await glasses.close();
+      await close();
     }
   });
 
   test('--hat each-face: two faces, two different built-in hats', async () => {
-    const each = await startWebMode({ asUri: 'http://127.0.0.1:0/', wsUri: engineUri, hat: 'each-face', rendererDir: tmp, configDir: tmp });
-    const tab = await openTab({}, each, { background: 'two-faces', width: 640, height: 480, keepFrames: 5 });
+    const { tab, close } = await mirrorWith('each-face', 'two-faces');
     try {
-      await tab.page.start();
-      await tab.page.waitFor(isId('startResponse'));
-      await tab.peer.connected();
-      await tab.peer.start();
-      await tab.peer.received.waitForCounters(60, 20_000);
       const sent = await loadBackgroundI420('two-faces', 640, 480);
       const frame = tab.peer.received.frames.at(-1)!;
       const { mask } = changedMask(frame, sent);
@@ -163,8 +171,7 @@ describe('web mode', () => {
       const [a, b] = groups.map(meanLuma) as [number, number];
       assert.ok(Math.abs(a - b) >= 30, `different hats: mean luma ${a.toFixed(0)} vs ${b.toFixed(0)}`);
     } finally {
-      tab.close();
-      await each.close();
+      await close();
     }
   });
 
