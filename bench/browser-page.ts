@@ -21,7 +21,10 @@ let recorderScript: Promise<string> | undefined;
 export function frameRecorderScript(): Promise<string> {
   recorderScript ??= build({
     stdin: {
-      contents: `export { counterStripRect, readCounterRgba } from ${JSON.stringify(fileURLToPath(new URL('../test/helpers/frame-counter.ts', import.meta.url)))};`,
+      contents: [
+        `export { counterStripRect, readCounterRgba } from ${JSON.stringify(fileURLToPath(new URL('../test/helpers/frame-counter.ts', import.meta.url)))};`,
+        `export { findKeyBlobsRgba } from ${JSON.stringify(fileURLToPath(new URL('./key-blobs.ts', import.meta.url)))};`,
+      ].join('\n'),
       resolveDir: process.cwd(),
       loader: 'ts',
     },
@@ -63,6 +66,28 @@ const RECORDER = `
     };
     video.requestVideoFrameCallback(onFrame);
   };
+  // The motion bench: every presented frame read whole, its counter and its key-colour blobs.
+  window.__mmRecordKeys = (selector, minArea) => {
+    const video = document.querySelector(selector);
+    if (!video) throw new Error('no element matches ' + selector);
+    const rec = { frames: [], on: true, ctx: null };
+    recorders.get(selector)?.stop();
+    rec.stop = () => { rec.on = false; };
+    recorders.set(selector, rec);
+    const onFrame = () => {
+      if (!rec.on) return;
+      const w = video.videoWidth, h = video.videoHeight;
+      if (w && h) {
+        if (!rec.ctx || rec.ctx.canvas.width !== w || rec.ctx.canvas.height !== h) rec.ctx = new OffscreenCanvas(w, h).getContext('2d', { willReadFrequently: true });
+        rec.ctx.drawImage(video, 0, 0, w, h);
+        const rgba = rec.ctx.getImageData(0, 0, w, h).data;
+        const counter = __mmCounter.readCounterRgba(rgba, w, h);
+        if (counter !== null) rec.frames.push({ counter, width: w, height: h, blobs: __mmCounter.findKeyBlobsRgba(rgba, w, h, minArea) });
+      }
+      video.requestVideoFrameCallback(onFrame);
+    };
+    video.requestVideoFrameCallback(onFrame);
+  };
   window.__mmTake = (selector) => {
     const rec = recorders.get(selector);
     if (!rec) return [];
@@ -76,6 +101,11 @@ const RECORDER = `
 /** Starts recording the frames `selector` presents (replacing an earlier recording of it). */
 export async function recordFrames(page: Page, selector: string): Promise<void> {
   await page.evaluate(`window.__mmRecord(${JSON.stringify(selector)})`);
+}
+
+/** Starts recording the counter and key-colour blobs of every frame `selector` presents (the motion bench). */
+export async function recordKeyFrames(page: Page, selector: string, minArea: number): Promise<void> {
+  await page.evaluate(`window.__mmRecordKeys(${JSON.stringify(selector)}, ${minArea})`);
 }
 
 /** Stops a recording and returns its frames. */

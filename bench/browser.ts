@@ -103,7 +103,7 @@ export interface BrowserResult {
   latencyVsLoopback: Array<{ sessions: number; addedP50Ms: number | null; addedP50Frames: number | null }>;
 }
 
-const MIRROR = '#mirror-video';
+export const MIRROR = '#mirror-video';
 const CAMERA = '#camera-video';
 const START_TIMEOUT_MS = 20_000;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -220,7 +220,7 @@ async function pageVideoTotals(page: Page): Promise<Record<string, number>> {
   })()`);
 }
 
-async function openPage(chromium: ChromiumHandle, url: string, recorder: string): Promise<Page> {
+export async function openPage(chromium: ChromiumHandle, url: string, recorder: string): Promise<Page> {
   const page = await chromium.page();
   await page.addInitScript(recorder);
   await page.addInitScript(PC_RECORDER);
@@ -230,7 +230,7 @@ async function openPage(chromium: ChromiumHandle, url: string, recorder: string)
 }
 
 /** Clicks Start and waits for the mirror's first frame; the page's marks say where the time went. */
-async function oneStart(page: Page): Promise<BrowserStart> {
+export async function oneStart(page: Page): Promise<BrowserStart> {
   await recordFrames(page, MIRROR);
   await page.locator('#start-stop').click();
   try {
@@ -266,7 +266,7 @@ export function timelineToPhases(atMs: StartTimeline): Pick<BrowserStart, 'start
   return { startMs: end, atMs, phasesMs };
 }
 
-async function stop(page: Page): Promise<void> {
+export async function stop(page: Page): Promise<void> {
   const button = page.locator('#start-stop');
   if ((await button.getAttribute('data-state')) !== 'idle') await button.click();
   await page.waitForFunction(() => document.querySelector('#start-stop')?.getAttribute('data-state') === 'idle', undefined, { timeout: 10_000 });

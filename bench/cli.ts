@@ -11,7 +11,8 @@
  * it shares the machine with the server. Prints tables; --json writes everything.
  *
  * --motion: only the motion clips (bench/motion.ts: does the hat follow a moving face?), at
- * --sessions (default 1,4) wrtc cameras, --seconds scored per clip.
+ * --sessions (default 1,4) wrtc cameras, then as a person sees them in one Chromium page
+ * (bench/motion-browser.ts; --client wrtc|chromium picks one), --seconds scored per clip.
  *
  * Clients: `wrtc` is a Node fake camera (bench/measure.ts); `chromium` is the real page in headless
  * Chromium through web mode (bench/browser.ts). Both run by default; without --sessions/--starts
@@ -31,7 +32,8 @@
 import { writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { measureBrowser, type BrowserResult } from './browser.js';
-import { measureMotion, type MotionResult } from './motion.js';
+import { measureMotion, summarizeMotion, type MotionResult, type MotionRun } from './motion.js';
+import { measureMotionChromium } from './motion-browser.js';
 import { measureStarts, runSessions, type Camera, type RunResult, type StartsResult } from './measure.js';
 import { machineInfo, openServer } from './server.js';
 import { renderBench } from './report.js';
@@ -116,6 +118,7 @@ function parse() {
   if (clients.length === 0) throw new Error(`--client must be wrtc, chromium or all, got "${values.client}"`);
   return {
     clients: values.motion ? [] : clients,
+    motionClients: values.motion ? clients : [],
     motion: values.motion,
     motionSessions: sessionsOf(values.sessions ?? '1,4'),
     kms: values.kms,
@@ -178,12 +181,19 @@ async function main(): Promise<number> {
   }
   let motion: MotionResult | null = null;
   if (o.motion) {
-    const server = await openServer({ kms: o.kms, kmsPid: o.kmsPid, nodeArgs: o.engineArgs });
-    try {
-      motion = await measureMotion(server, { sessions: o.motionSessions, seconds: o.seconds, warmupSeconds: o.warmup, width: o.camera.width, height: o.camera.height, log });
-    } finally {
-      await server.close();
+    const mo = { sessions: o.motionSessions, seconds: o.seconds, warmupSeconds: o.warmup, width: o.camera.width, height: o.camera.height, log };
+    const runs: MotionRun[] = [];
+    if (o.motionClients.includes('wrtc')) {
+      const server = await openServer({ kms: o.kms, kmsPid: o.kmsPid, nodeArgs: o.engineArgs });
+      try {
+        runs.push(...(await measureMotion(server, mo)).runs);
+      } finally {
+        await server.close();
+      }
     }
+    // The real page: one session, web mode on its own embedded engine (not with --kms).
+    if (o.motionClients.includes('chromium') && !o.kms) runs.push(...(await measureMotionChromium(mo)));
+    motion = summarizeMotion(runs);
   }
   // The browser last: it launches its own web mode (and engine), so its cold Start is a real first one.
   const browser = o.clients.includes('chromium')

@@ -163,7 +163,7 @@ export async function renderClip(name: ClipName, width: number, height: number):
   return frames;
 }
 
-function rgbToI420(rgb: Float32Array, width: number, height: number): Uint8Array {
+export function rgbToI420(rgb: Float32Array, width: number, height: number): Uint8Array {
   const out = new Uint8Array(i420Size(width, height));
   const cw = Math.ceil(width / 2);
   const ch = Math.ceil(height / 2);

@@ -28,6 +28,9 @@ import { cpuSeconds } from './proc.js';
 import type { ServerUnderTest } from './server.js';
 import { openSession, TUTORIAL_OFFSETS, type OpenSession } from './session.js';
 import { percentile, round } from './stats.js';
+import { findKeyBlobs, KEY_RGB, type KeyBlob } from './key-blobs.js';
+
+export { findKeyBlobs, type KeyBlob } from './key-blobs.js';
 
 export interface MotionOptions {
   clips?: ClipName[];
@@ -41,6 +44,8 @@ export interface MotionOptions {
 }
 
 export interface MotionRun {
+  /** Who sent the clip and read the mirror: wrtc cameras, or the real page in Chromium (1 session). */
+  client: 'wrtc' | 'chromium';
   clip: ClipName;
   sessions: number;
   /** Returned frames scored (all sessions). */
@@ -70,9 +75,6 @@ export interface MotionResult {
   runs: MotionRun[];
 }
 
-/** The key colour as BT.601 limited-range chroma: magenta (255, 0, 255) has U ≈ 202, V ≈ 222. */
-const KEY_MIN_CHROMA = 165;
-const KEY_RGB = [255, 0, 255] as const;
 const LAG_SEARCH = 15;
 
 /** The test overlay: top half key colour, bottom half transparent (a square would have no axis to measure roll by). */
@@ -101,63 +103,14 @@ export function expectedKey(p: Pose): { x: number; y: number; area: number; angl
   return { x: p.cx + ux * Math.cos(t) - uy * Math.sin(t), y: p.cy + ux * Math.sin(t) + uy * Math.cos(t), area: (w * h) / 2, angleDeg: p.headRollDeg };
 }
 
-export interface KeyBlob {
-  x: number;
-  y: number;
-  /** In frame pixels. */
-  area: number;
-  /** Principal axis, clockwise on screen, in (−90, 90]. */
-  angleDeg: number;
-}
-
-/**
- * The key-coloured regions of a frame, from its chroma planes (one sample per 2×2 pixels):
- * 4-connected components of at least minArea frame pixels, with centroid and principal axis.
- */
-export function findKeyBlobs(frame: VideoFrame, minArea: number): KeyBlob[] {
-  const { width, height, data } = frame;
-  const cw = Math.ceil(width / 2);
-  const ch = Math.ceil(height / 2);
-  const uBase = width * height;
-  const vBase = uBase + cw * ch;
-  const mask = new Uint8Array(cw * ch);
-  for (let i = 0; i < cw * ch; i++) mask[i] = data[uBase + i]! > KEY_MIN_CHROMA && data[vBase + i]! > KEY_MIN_CHROMA ? 1 : 0;
-  const blobs: KeyBlob[] = [];
-  const stack: number[] = [];
-  for (let start = 0; start < mask.length; start++) {
-    if (mask[start] !== 1) continue;
-    mask[start] = 2;
-    stack.push(start);
-    let n = 0, sx = 0, sy = 0, sxx = 0, syy = 0, sxy = 0;
-    while (stack.length) {
-      const i = stack.pop()!;
-      const x = i % cw;
-      const y = (i - x) / cw;
-      n++; sx += x; sy += y; sxx += x * x; syy += y * y; sxy += x * y;
-      if (x > 0 && mask[i - 1] === 1) (mask[i - 1] = 2), stack.push(i - 1);
-      if (x < cw - 1 && mask[i + 1] === 1) (mask[i + 1] = 2), stack.push(i + 1);
-      if (y > 0 && mask[i - cw] === 1) (mask[i - cw] = 2), stack.push(i - cw);
-      if (y < ch - 1 && mask[i + cw] === 1) (mask[i + cw] = 2), stack.push(i + cw);
-    }
-    if (n * 4 < minArea) continue;
-    const mx = sx / n;
-    const my = sy / n;
-    const mu20 = sxx / n - mx * mx;
-    const mu02 = syy / n - my * my;
-    const mu11 = sxy / n - mx * my;
-    blobs.push({ x: 2 * (mx + 0.5), y: 2 * (my + 0.5), area: n * 4, angleDeg: (0.5 * Math.atan2(2 * mu11, mu20 - mu02) * 180) / Math.PI });
-  }
-  return blobs;
-}
-
 /** One returned frame, scored. */
-interface Scored {
+export interface Scored {
   counter: number;
   blobs: KeyBlob[];
 }
 
 /** The figures of one run from its scored frames (pure: tested on its own). */
-export function scoreMotion(clip: ClipName, frames: Scored[][], width: number, height: number): Omit<MotionRun, 'clip' | 'sessions' | 'fps' | 'engineCores'> {
+export function scoreMotion(clip: ClipName, frames: Scored[][], width: number, height: number): Omit<MotionRun, 'client' | 'clip' | 'sessions' | 'fps' | 'engineCores'> {
   const errors: number[] = [];
   const lags: number[] = [];
   const rolls: number[] = [];
@@ -217,6 +170,20 @@ function wrapAngle(d: number): number {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** A run that could not be measured. */
+export function failedRun(client: MotionRun['client'], clip: ClipName, sessions: number, error: string): MotionRun {
+  return {
+    client, clip, sessions, frames: 0, hatErrorPx: { p50: null, p95: null }, lagFrames: { p50: null, n: 0 },
+    rollErrorDeg: { p50: null, p95: null }, jitterPx: null, missing: 0, doubled: 0, fps: 0, engineCores: null, error,
+  };
+}
+
+/** One run as a log line. */
+export function motionLine(run: MotionRun): string {
+  const figures = `error p50/p95 ${run.hatErrorPx.p50}/${run.hatErrorPx.p95} px, lag p50 ${run.lagFrames.p50}, roll p95 ${run.rollErrorDeg.p95}°${run.jitterPx ? `, jitter p95 ${run.jitterPx.p95} px` : ''}, missing ${run.missing}, doubled ${run.doubled} of ${run.frames}, ${run.fps} fps, engine ${run.engineCores ?? '–'} cores`;
+  return `motion ${run.clip} ×${run.sessions} (${run.client}): ${run.error ? `FAILED: ${run.error}` : figures}`;
+}
+
 export async function measureMotion(server: ServerUnderTest, o: MotionOptions): Promise<MotionResult> {
   const log = o.log ?? (() => undefined);
   const hats = await serveStatic({ '/key-hat.png': keyHatPng() });
@@ -227,18 +194,20 @@ export async function measureMotion(server: ServerUnderTest, o: MotionOptions): 
       const frames = await renderClip(clip, o.width, o.height);
       log(`motion clip ${clip} rendered (${MOTION_CLIP_FRAMES} frames, ${((performance.now() - t0) / 1000).toFixed(1)} s)`);
       for (const n of o.sessions ?? [1, 4]) {
-        const run = await runClip(server, `${hats.url}/key-hat.png`, clip, frames, n, o).catch((err: Error) => ({
-          clip, sessions: n, frames: 0, hatErrorPx: { p50: null, p95: null }, lagFrames: { p50: null, n: 0 },
-          rollErrorDeg: { p50: null, p95: null }, jitterPx: null, missing: 0, doubled: 0, fps: 0, engineCores: null, error: err.message,
-        }));
+        const run = await runClip(server, `${hats.url}/key-hat.png`, clip, frames, n, o).catch((err: Error) => failedRun('wrtc', clip, n, err.message));
         runs.push(run);
-        log(`motion ${clip} ×${n}: ${run.error ? `FAILED: ${run.error}` : `error p50/p95 ${run.hatErrorPx.p50}/${run.hatErrorPx.p95} px, lag p50 ${run.lagFrames.p50}, roll p95 ${run.rollErrorDeg.p95}°${run.jitterPx ? `, jitter p95 ${run.jitterPx.p95} px` : ""}, missing ${run.missing}, doubled ${run.doubled} of ${run.frames}, ${run.fps} fps, engine ${run.engineCores ?? '–'} cores`}`);
+        log(motionLine(run));
       }
     }
   } finally {
     await hats.close();
   }
-  const at = (clip: ClipName) => runs.find((r) => r.clip === clip && r.sessions === 1 && !r.error);
+  return summarizeMotion(runs);
+}
+
+/** The headline figures (wrtc, 1 session) and the missed frames of every run. */
+export function summarizeMotion(runs: MotionRun[]): MotionResult {
+  const at = (clip: ClipName) => runs.find((r) => r.client === 'wrtc' && r.clip === clip && r.sessions === 1 && !r.error);
   return {
     hatErrorPx: at('pan')?.hatErrorPx ?? { p50: null, p95: null },
     lagFrames: { p50: at('pan')?.lagFrames.p50 ?? null },
@@ -280,5 +249,5 @@ async function runClip(server: ServerUnderTest, hatUrl: string, clip: ClipName, 
     client.close();
   }
   const fps = Math.min(...scored.map((s) => new Set(s.map((f) => f.counter)).size / o.seconds));
-  return { clip, sessions: n, fps: round(fps)!, engineCores, ...scoreMotion(clip, scored, o.width, o.height) };
+  return { client: 'wrtc', clip, sessions: n, fps: round(fps)!, engineCores, ...scoreMotion(clip, scored, o.width, o.height) };
 }

@@ -1,7 +1,7 @@
 /** The issue's performance targets, evaluated from a bench result (soak targets: bench/soak.ts). */
 import type { BrowserResult } from './browser.js';
 import type { Camera, RunResult, StartsResult } from './measure.js';
-import type { MotionResult } from './motion.js';
+import type { MotionResult, MotionRun } from './motion.js';
 import { fmt } from './table.js';
 
 export interface TargetResult {
@@ -151,7 +151,7 @@ function browserTargets(cam: Camera, b: BrowserResult): TargetResult[] {
 }
 
 function motionTargets(cam: Camera, m: MotionResult): TargetResult[] {
-  const run = (clip: string, n: number) => m.runs.find((r) => r.clip === clip && r.sessions === n && !r.error);
+  const run = (clip: string, n: number, client: MotionRun['client'] = 'wrtc') => m.runs.find((r) => r.client === client && r.clip === clip && r.sessions === n && !r.error);
   const reference = cam.width === 640 && cam.height === 480;
   const check = (target: string, value: number | null | undefined, max: number, unit: string, extra = '') => ({
     target,
@@ -174,6 +174,16 @@ function motionTargets(cam: Camera, m: MotionResult): TargetResult[] {
     met: pan1 ? pan1.fps >= TARGETS.fpsRatio * 30 : null,
   });
   out.push({ target: 'no hat missing or doubled on a face', value: `${m.missedFrames} frames`, met: m.missedFrames === 0 });
+  // The same, as a person sees it: the real page in Chromium (when it ran).
+  if (m.runs.some((r) => r.client === 'chromium')) {
+    const cPan = run('pan', 1, 'chromium');
+    out.push(
+      check(`Chromium: pan clip hat error p95 ≤ ${TARGETS.motionPanP95Px} px`, cPan?.hatErrorPx.p95, TARGETS.motionPanP95Px, 'px', cPan ? ` (p50 ${fmt(cPan.hatErrorPx.p50)}, ${fmt(cPan.fps)} fps presented)` : ''),
+      check(`Chromium: pan clip lag p50 ≤ ${TARGETS.motionLagFrames} frame`, cPan?.lagFrames.p50, TARGETS.motionLagFrames, 'frames'),
+      check(`Chromium: roll clip roll error p95 ≤ ${TARGETS.motionRollP95Deg}°`, run('roll', 1, 'chromium')?.rollErrorDeg.p95, TARGETS.motionRollP95Deg, '°'),
+      check(`Chromium: still face hat moves ≤ ${TARGETS.motionStillJitterP95Px} px p95`, run('still', 1, 'chromium')?.jitterPx?.p95, TARGETS.motionStillJitterP95Px, 'px'),
+    );
+  }
   return out;
 }
 

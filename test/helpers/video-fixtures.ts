@@ -141,6 +141,8 @@ export interface Y4mOptions {
   frames?: number;
   /** Also copy the clip to this path (the cached file is returned otherwise). */
   out?: string;
+  /** Frames of one's own instead of a background (e.g. the motion bench's clips); `name` keys the cache. */
+  painter?: { name: string; paint: BackgroundPainter };
 }
 
 /**
@@ -153,12 +155,12 @@ export async function makeY4m(opts: Y4mOptions = {}): Promise<string> {
   const frameBytes = i420Size(width, height);
   const fileBytes = header.length + frames * (6 + frameBytes);
   const dir = path.join(os.tmpdir(), 'magic-mirror-y4m');
-  const file = path.join(dir, `${background}-${width}x${height}-${fps}fps-${frames}f-counter${COUNTER_LAYOUT_VERSION}.y4m`);
+  const file = path.join(dir, `${opts.painter?.name ?? background}-${width}x${height}-${fps}fps-${frames}f-counter${COUNTER_LAYOUT_VERSION}.y4m`);
 
   const cached = await stat(file).then((s) => s.size === fileBytes, () => false);
   if (!cached) {
     await mkdir(dir, { recursive: true });
-    const paint = await backgroundPainter(background, width, height, frames);
+    const paint = opts.painter?.paint ?? (await backgroundPainter(background, width, height, frames));
     // Written under a unique name and renamed, so concurrent test processes never see half a file.
     const tmp = `${file}.${process.pid}.tmp`;
     try {

@@ -1,0 +1,85 @@
+/**
+ * `npm run bench -- --motion --client chromium` (or all): the motion clips as a person sees
+ * them — each clip is Chromium's fake camera (a y4m of the clip with its frame counters), the
+ * real mirror page in web mode on the embedded engine presses Start, and the page reads every
+ * frame its mirror <video> presents: the counter and the key-colour hat, found in the page
+ * (bench/browser-page.ts __mmRecordKeys, bench/key-blobs.ts). The frames are scored exactly as
+ * the wrtc runs are (bench/motion.ts scoreMotion). One page: a Chromium page costs ~0.7 core.
+ */
+import { performance } from 'node:perf_hooks';
+import { startWebMode } from '../main/web/web-mode.js';
+import { buildRenderer } from '../test/helpers/build-renderer.js';
+import { launchChromium, serveStatic } from '../test/helpers/chromium.js';
+import { makeY4m } from '../test/helpers/video-fixtures.js';
+import { MIRROR, oneStart, openPage, stop } from './browser.js';
+import { frameRecorderScript, recordKeyFrames } from './browser-page.js';
+import type { KeyBlob } from './key-blobs.js';
+import { CLIP_NAMES, MOTION_CLIP_FRAMES, poseAt, renderClip, type ClipName } from './motion-clips.js';
+import { expectedKey, failedRun, keyHatPng, motionLine, scoreMotion, type MotionOptions, type MotionRun, type Scored } from './motion.js';
+import { cpuSeconds } from './proc.js';
+import { round } from './stats.js';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** What the page recorded per presented frame. */
+interface PageKeyFrame {
+  counter: number;
+  width: number;
+  height: number;
+  blobs: KeyBlob[];
+}
+
+export async function measureMotionChromium(o: MotionOptions): Promise<MotionRun[]> {
+  const log = o.log ?? (() => undefined);
+  await buildRenderer();
+  const hats = await serveStatic({ '/key-hat.png': keyHatPng() });
+  const recorder = await frameRecorderScript();
+  const web = await startWebMode({ asUri: 'http://127.0.0.1:0', wsUri: 'builtin', hat: `${hats.url}/key-hat.png`, engineLog: () => undefined, log: () => undefined });
+  const runs: MotionRun[] = [];
+  try {
+    const engine = await web.registry.engine.start();
+    for (const clip of o.clips ?? CLIP_NAMES) {
+      const frames = await renderClip(clip, o.width, o.height);
+      const y4m = await makeY4m({ width: o.width, height: o.height, fps: 30, frames: MOTION_CLIP_FRAMES, painter: { name: `motion-${clip}`, paint: (dst, i) => dst.set(frames[i]!) } });
+      const chromium = await launchChromium({ fakeVideo: y4m });
+      let run: MotionRun;
+      try {
+        const page = await openPage(chromium, web.url, recorder);
+        try {
+          await oneStart(page);
+          await sleep(o.warmupSeconds * 1000);
+          await recordKeyFrames(page, MIRROR, expectedKey(poseAt(clip, 0, o.width, o.height)).area * 0.25);
+          const cpu0 = cpuSeconds(engine.pid);
+          const t0 = performance.now();
+          await sleep(o.seconds * 1000);
+          const seconds = (performance.now() - t0) / 1000;
+          const engineCores = round((cpuSeconds(engine.pid) - cpu0) / seconds, 2);
+          const presented = (await page.evaluate(`window.__mmTake(${JSON.stringify(MIRROR)})`)) as PageKeyFrame[];
+          await stop(page);
+          // In the clip's pixels (the page may show the mirror at another size).
+          const scored: Scored[] = presented.map((f) => ({
+            counter: f.counter,
+            blobs: f.blobs.map((b) => ({ ...b, x: (b.x * o.width) / f.width, y: (b.y * o.height) / f.height, area: (b.area * o.width * o.height) / (f.width * f.height) })),
+          }));
+          // The clip loops every MOTION_CLIP_FRAMES frames, so new frames are counted as changes of counter.
+          const shown = scored.filter((f, i) => i === 0 || f.counter !== scored[i - 1]!.counter).length;
+          run = { client: 'chromium', clip, sessions: 1, fps: round(shown / seconds)!, engineCores, ...scoreMotion(clip, [scored], o.width, o.height) };
+        } finally {
+          await page.context().close();
+        }
+      } catch (err) {
+        run = failedRun('chromium', clip, 1, (err as Error).message);
+      } finally {
+        await chromium.close();
+      }
+      runs.push(run);
+      log(motionLine(run));
+    }
+  } finally {
+    await web.close();
+    await hats.close();
+  }
+  return runs;
+}
+
+export type { ClipName };
