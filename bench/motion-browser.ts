@@ -10,12 +10,13 @@ import { performance } from 'node:perf_hooks';
 import { startWebMode } from '../main/web/web-mode.js';
 import { buildRenderer } from '../test/helpers/build-renderer.js';
 import { launchChromium, serveStatic } from '../test/helpers/chromium.js';
+import { engineCounts } from '../test/helpers/engine-counts.js';
 import { makeY4m } from '../test/helpers/video-fixtures.js';
 import { MIRROR, oneStart, openPage, stop } from './browser.js';
 import { frameRecorderScript, recordKeyFrames } from './browser-page.js';
 import type { KeyBlob } from './key-blobs.js';
 import { CLIP_NAMES, MOTION_CLIP_FRAMES, poseAt, renderClip, type ClipName } from './motion-clips.js';
-import { expectedKey, failedRun, keyHatPng, motionLine, scoreMotion, type MotionOptions, type MotionRun, type Scored } from './motion.js';
+import { detectorFigures, expectedKey, failedRun, keyHatPng, motionLine, scoreMotion, type MotionOptions, type MotionRun, type Scored } from './motion.js';
 import { cpuSeconds } from './proc.js';
 import { round } from './stats.js';
 
@@ -50,10 +51,12 @@ export async function measureMotionChromium(o: MotionOptions): Promise<MotionRun
           await sleep(o.warmupSeconds * 1000);
           await recordKeyFrames(page, MIRROR, expectedKey(poseAt(clip, 0, o.width, o.height)).area * 0.25);
           const cpu0 = cpuSeconds(engine.pid);
+          const c0 = await engineCounts(engine.uri);
           const t0 = performance.now();
           await sleep(o.seconds * 1000);
           const seconds = (performance.now() - t0) / 1000;
           const engineCores = round((cpuSeconds(engine.pid) - cpu0) / seconds, 2);
+          const detector = detectorFigures(c0, await engineCounts(engine.uri), seconds, 1);
           const presented = (await page.evaluate(`window.__mmTake(${JSON.stringify(MIRROR)})`)) as PageKeyFrame[];
           await stop(page);
           // In the clip's pixels (the page may show the mirror at another size).
@@ -63,7 +66,7 @@ export async function measureMotionChromium(o: MotionOptions): Promise<MotionRun
           }));
           // The clip loops every MOTION_CLIP_FRAMES frames, so new frames are counted as changes of counter.
           const shown = scored.filter((f, i) => i === 0 || f.counter !== scored[i - 1]!.counter).length;
-          run = { client: 'chromium', clip, sessions: 1, fps: round(shown / seconds)!, engineCores, ...scoreMotion(clip, [scored], o.width, o.height) };
+          run = { client: 'chromium', clip, sessions: 1, fps: round(shown / seconds)!, engineCores, ...detector, ...scoreMotion(clip, [scored], o.width, o.height) };
         } finally {
           await page.context().close();
         }

@@ -26,6 +26,7 @@ import { kurentoClient } from '../test/helpers/kurento.js';
 import { boxOf, CLIP_NAMES, clipDescription, MOTION_CLIP_FRAMES, poseAt, renderClip, type ClipName, type Pose } from './motion-clips.js';
 import { cpuSeconds } from './proc.js';
 import type { ServerUnderTest } from './server.js';
+import type { EngineCounts } from '../test/helpers/engine-counts.js';
 import { openSession, TUTORIAL_OFFSETS, type OpenSession } from './session.js';
 import { percentile, round } from './stats.js';
 import { findKeyBlobs, KEY_RGB, type KeyBlob } from './key-blobs.js';
@@ -61,6 +62,9 @@ export interface MotionRun {
   fps: number;
   /** Engine CPU while scoring (null for a server whose pid is unknown). */
   engineCores: number | null;
+  /** Detections per second per session while scoring, and the detector's duty at the end (embedded engine only). */
+  detectionsPerSecond?: number | null;
+  detectorDuty?: number | null;
   error?: string;
 }
 
@@ -181,7 +185,8 @@ export function failedRun(client: MotionRun['client'], clip: ClipName, sessions:
 /** One run as a log line. */
 export function motionLine(run: MotionRun): string {
   const figures = `error p50/p95 ${run.hatErrorPx.p50}/${run.hatErrorPx.p95} px, lag p50 ${run.lagFrames.p50}, roll p95 ${run.rollErrorDeg.p95}°${run.jitterPx ? `, jitter p95 ${run.jitterPx.p95} px` : ''}, missing ${run.missing}, doubled ${run.doubled} of ${run.frames}, ${run.fps} fps, engine ${run.engineCores ?? '–'} cores`;
-  return `motion ${run.clip} ×${run.sessions} (${run.client}): ${run.error ? `FAILED: ${run.error}` : figures}`;
+  const detector = run.detectionsPerSecond == null ? '' : `, ${run.detectionsPerSecond} detections/s per session (duty ${run.detectorDuty})`;
+  return `motion ${run.clip} ×${run.sessions} (${run.client}): ${run.error ? `FAILED: ${run.error}` : figures + detector}`;
 }
 
 export async function measureMotion(server: ServerUnderTest, o: MotionOptions): Promise<MotionResult> {
@@ -226,6 +231,7 @@ async function runClip(server: ServerUnderTest, hatUrl: string, clip: ClipName, 
   const minArea = expectedKey(poseAt(clip, 0, o.width, o.height)).area * 0.25;
   let scoring = false;
   let engineCores: number | null = null;
+  let detector: ReturnType<typeof detectorFigures> = {};
   try {
     for (const p of peers) sessions.push(await openSession(client, p, 'mirror', hatUrl, { connectTimeoutMs: 20_000, tilt: true }));
     peers.forEach((p, s) =>
@@ -238,16 +244,25 @@ async function runClip(server: ServerUnderTest, hatUrl: string, clip: ClipName, 
     await Promise.all(peers.map((p) => p.received.waitForCounters(30, 30_000)));
     await sleep(o.warmupSeconds * 1000);
     const cpu0 = server.pid ? cpuSeconds(server.pid) : NaN;
+    const c0 = await server.counts();
     const t0 = performance.now();
     scoring = true;
     await sleep(o.seconds * 1000);
     scoring = false;
-    engineCores = server.pid ? round((cpuSeconds(server.pid) - cpu0) / ((performance.now() - t0) / 1000), 2) : null;
+    const elapsed = (performance.now() - t0) / 1000;
+    engineCores = server.pid ? round((cpuSeconds(server.pid) - cpu0) / elapsed, 2) : null;
+    detector = detectorFigures(c0, await server.counts(), elapsed, n);
   } finally {
     await Promise.all(sessions.map((s) => s.release().catch(() => undefined)));
     for (const p of peers) p.close();
     client.close();
   }
   const fps = Math.min(...scored.map((s) => new Set(s.map((f) => f.counter)).size / o.seconds));
-  return { client: 'wrtc', clip, sessions: n, fps: round(fps)!, engineCores, ...scoreMotion(clip, scored, o.width, o.height) };
+  return { client: 'wrtc', clip, sessions: n, fps: round(fps)!, engineCores, ...detector, ...scoreMotion(clip, scored, o.width, o.height) };
+}
+
+/** Detections per second per session over a window, and the duty at its end, from two engine readings. */
+export function detectorFigures(c0: EngineCounts | null, c1: EngineCounts | null, seconds: number, sessions: number): Pick<MotionRun, 'detectionsPerSecond' | 'detectorDuty'> {
+  if (!c0 || !c1) return {};
+  return { detectionsPerSecond: round((c1.detections - c0.detections) / seconds / sessions), detectorDuty: c1.detectorDuty ?? null };
 }

@@ -15,6 +15,8 @@ export interface EngineCounts {
   /** Face detections finished since the engine started, and the time they took in total. */
   detections: number;
   detectionMsTotal: number;
+  /** The share of the time the detector may be busy now (engine/vision/detector-budget.ts). */
+  detectorDuty: number;
   /** Decoded frames skipped because a newer one arrived before the engine got to them. */
   staleFramesDropped: number;
   /** The face detector: 'ready' once its model has run (the engine warms it at start). */
