@@ -172,8 +172,9 @@ export async function measureBrowser(o: BrowserBenchOptions): Promise<BrowserRes
       const load = k ? await openWrtcLoad(engine!.uri, k, o.camera) : undefined;
       if (load) log(`browser: ${k} wrtc mirror sessions running meanwhile`);
       try {
-        result.runs.push(await runPages(n, 'mirror', () => mirrorPages(chromium, web!, recorder, n), engine?.pid, o, log));
-        if (o.loopback && engine) result.runs.push(await runPages(n, 'loopback', () => loopbackPages(chromium, engine.uri, recorder, n), engine.pid, o, log));
+        const ro = { ...o, backgroundSessions: k };
+        result.runs.push(await runPages(n, 'mirror', () => mirrorPages(chromium, web!, recorder, n), engine?.pid, ro, log));
+        if (o.loopback && engine) result.runs.push(await runPages(n, 'loopback', () => loopbackPages(chromium, engine.uri, recorder, n), engine.pid, ro, log));
       } finally {
         await load?.close();
       }
@@ -387,7 +388,7 @@ async function runPages(
   const run: BrowserRun = {
     pipeline,
     sessions: n,
-    backgroundSessions: o.wsUri && o.wsUri !== 'builtin' ? 0 : (o.backgroundSessions ?? 0),
+    backgroundSessions: o.backgroundSessions ?? 0,
     seconds: 0,
     fps: { min: null, mean: null, max: null },
     cameraFps: { min: null, mean: null },

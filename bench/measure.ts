@@ -191,16 +191,12 @@ export async function runSessions(
 ): Promise<RunResult> {
   const log = opts.log ?? (() => undefined);
   const client = await kurentoClient(server.uri);
-  const peers = Array.from({ length: n }, () => new FakeCameraPeer({ background: 'face', width: cam.width, height: cam.height, fps: cam.fps, keepFrames: 2 }));
+  const peers = stillFaceCameras(n, cam);
   const sessions: OpenSession[] = [];
   const idleRss = server.pid ? rssMb(server.pid) : NaN;
   const result: RunResult = emptyRun(kind, n);
   try {
-    await Promise.all(peers.map((p) => p.start()));
-    // Sessions are opened one after another, as users would, and so one slow negotiation
-    // cannot time out another.
-    for (const p of peers) sessions.push(await openSession(client, p, kind, server.hatUrl, { connectTimeoutMs: 20_000 }));
-    await Promise.all(peers.map((p) => p.received.waitForCounters(30, 30_000)));
+    await openSessions(client, peers, kind, server.hatUrl, sessions);
     await sleep(opts.warmupSeconds * 1000);
 
     const loopDelay = monitorEventLoopDelay({ resolution: 10 });
@@ -299,7 +295,7 @@ export async function runSessions(
 export async function openWrtcLoad(uri: string, n: number, cam: Camera): Promise<{ close(): Promise<void> }> {
   const hats = await serveStatic({ '/hat.png': testHatPng() });
   const client = await kurentoClient(uri);
-  const peers = Array.from({ length: n }, () => new FakeCameraPeer({ background: 'face', width: cam.width, height: cam.height, fps: cam.fps, keepFrames: 2 }));
+  const peers = stillFaceCameras(n, cam);
   const sessions: OpenSession[] = [];
   const close = async () => {
     for (const s of sessions) await s.release().catch(() => undefined);
@@ -308,14 +304,28 @@ export async function openWrtcLoad(uri: string, n: number, cam: Camera): Promise
     await hats.close();
   };
   try {
-    await Promise.all(peers.map((p) => p.start()));
-    for (const p of peers) sessions.push(await openSession(client, p, 'mirror', `${hats.url}/hat.png`, { connectTimeoutMs: 20_000 }));
-    await Promise.all(peers.map((p) => p.received.waitForCounters(30, 30_000)));
+    await openSessions(client, peers, 'mirror', `${hats.url}/hat.png`, sessions);
   } catch (err) {
     await close();
     throw err;
   }
   return { close };
+}
+
+/** n wrtc cameras sending the still face with its counter. */
+function stillFaceCameras(n: number, cam: Camera): FakeCameraPeer[] {
+  return Array.from({ length: n }, () => new FakeCameraPeer({ background: 'face', width: cam.width, height: cam.height, fps: cam.fps, keepFrames: 2 }));
+}
+
+/**
+ * Starts the cameras and opens their sessions into `sessions` (the caller releases them), then
+ * waits until every camera gets frames back. Sessions are opened one after another, as users
+ * would, and so one slow negotiation cannot time out another.
+ */
+async function openSessions(client: kurento.KurentoClient, peers: FakeCameraPeer[], kind: PipelineKind, hatUrl: string, sessions: OpenSession[]): Promise<void> {
+  await Promise.all(peers.map((p) => p.start()));
+  for (const p of peers) sessions.push(await openSession(client, p, kind, hatUrl, { connectTimeoutMs: 20_000 }));
+  await Promise.all(peers.map((p) => p.received.waitForCounters(30, 30_000)));
 }
 
 function safe(f: () => number): number {

@@ -78,10 +78,9 @@ export class FaceOverlayFilterImpl extends MediaElementImpl implements Detection
     if (boxes.length === 0) return this.pushVideo(frame);
     // Draw on a copy: the source element may hand this same frame to other sinks too.
     const out: VideoFrame = { width: frame.width, height: frame.height, data: new Uint8Array(frame.data) };
+    // With EACH_FACE_TAG's images, faces take turns by the order they appeared.
     const images = [overlay.image, ...this.faceImages.images];
-    if (images.length === 1) composite(out, boxes, overlay.image, overlay.params, anchor);
-    // Each face its own image, in turn by the order faces appeared.
-    else for (const box of boxes) composite(out, [box], images[(box.face ?? 0) % images.length]!, overlay.params, anchor);
+    for (const box of boxes) composite(out, [box], images[(box.face ?? 0) % images.length]!, overlay.params, anchor);
     this.pushVideo(out);
   }
 

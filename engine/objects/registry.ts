@@ -48,7 +48,7 @@ export class ObjectRegistry implements ObjectHost {
         peerConnections: RtcPeer.openCount,
         detections: detectionService().stats.detections,
         detectionMsTotal: Math.round(detectionService().stats.totalMs),
-        detectorDuty: Math.round(detectionService().stats.duty * 100) / 100,
+        detectorDuty: Math.round(detectionService().duty * 100) / 100,
         staleFramesDropped: RtcPeer.staleFramesDropped,
         detector: detectionService().state,
       }),

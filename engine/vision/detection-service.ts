@@ -59,7 +59,7 @@ export class DetectionService {
   /** After a failure, no new worker before this time (a broken install must not spin). */
   private retryAt = 0;
   /** Totals since start, for stats and benchmarks. */
-  readonly stats = { detections: 0, totalMs: 0, duty: 1 };
+  readonly stats = { detections: 0, totalMs: 0 };
   /** 'ready' once warmUp (or a first detection) has run the model; 'failed' if it could not. */
   state: 'cold' | 'warming' | 'ready' | 'failed' = 'cold';
 
@@ -68,7 +68,6 @@ export class DetectionService {
     budget: BudgetOptions = DEFAULT_BUDGET,
   ) {
     this.budget = new DetectorBudget(budget);
-    this.stats.duty = this.budget.duty;
   }
 
   /**
@@ -106,14 +105,16 @@ export class DetectionService {
     if (this.closed) return;
     let entry = this.clients.get(client);
     if (!entry) this.clients.set(client, (entry = { lastStart: 0, tag, landmarks }));
-    this.sampler ??= setInterval(() => {
-      this.budget.sample();
-      this.stats.duty = this.budget.dutyFor(this.clients.size);
-    }, SAMPLE_MS).unref();
+    this.sampler ??= setInterval(() => this.budget.sample(), SAMPLE_MS).unref();
     entry.frame = frame;
     entry.tag = tag;
     entry.landmarks = landmarks;
     this.pump();
+  }
+
+  /** The share of the time the detector may be busy now, for the filters registered. */
+  get duty(): number {
+    return this.budget.dutyFor(this.clients.size);
   }
 
   forget(client: DetectionClient): void {

@@ -51,12 +51,11 @@ export class DetectorBudget {
   }
 
   /** Reads the machine's idle share since the last sample and moves the duty (call every SAMPLE_MS). */
-  sample(): number {
+  sample(): void {
     const now = cpuTimes();
     const total = now.total - this.last.total;
     if (total > 0) this.adjust((now.idle - this.last.idle) / total);
     this.last = now;
-    return this.duty;
   }
 
   adjust(idleShare: number): void {
