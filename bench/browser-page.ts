@@ -11,6 +11,7 @@ import { build } from 'esbuild';
 import { fileURLToPath } from 'node:url';
 import type { Page } from 'playwright-core';
 import { START_MARKS, type StartMark } from '../renderer/timing.js';
+import type { KeyColour } from './key-blobs.js';
 
 /** A presented frame: its counter (null: none readable) and when it was shown (page clock, ms). */
 export type PresentedFrame = [counter: number | null, shownAt: number];
@@ -67,7 +68,7 @@ const RECORDER = `
     video.requestVideoFrameCallback(onFrame);
   };
   // The motion bench: every presented frame read whole, its counter and its key-colour blobs.
-  window.__mmRecordKeys = (selector, minArea) => {
+  window.__mmRecordKeys = (selector, minArea, keys) => {
     const video = document.querySelector(selector);
     if (!video) throw new Error('no element matches ' + selector);
     const rec = { frames: [], on: true, ctx: null };
@@ -82,7 +83,7 @@ const RECORDER = `
         rec.ctx.drawImage(video, 0, 0, w, h);
         const rgba = rec.ctx.getImageData(0, 0, w, h).data;
         const counter = __mmCounter.readCounterRgba(rgba, w, h);
-        if (counter !== null) rec.frames.push({ counter, width: w, height: h, blobs: __mmCounter.findKeyBlobsRgba(rgba, w, h, minArea) });
+        if (counter !== null) rec.frames.push({ counter, width: w, height: h, blobs: keys.flatMap((key) => __mmCounter.findKeyBlobsRgba(rgba, w, h, minArea, key)) });
       }
       video.requestVideoFrameCallback(onFrame);
     };
@@ -104,8 +105,8 @@ export async function recordFrames(page: Page, selector: string): Promise<void> 
 }
 
 /** Starts recording the counter and key-colour blobs of every frame `selector` presents (the motion bench). */
-export async function recordKeyFrames(page: Page, selector: string, minArea: number): Promise<void> {
-  await page.evaluate(`window.__mmRecordKeys(${JSON.stringify(selector)}, ${minArea})`);
+export async function recordKeyFrames(page: Page, selector: string, minArea: number, keys: readonly KeyColour[]): Promise<void> {
+  await page.evaluate(`window.__mmRecordKeys(${JSON.stringify(selector)}, ${minArea}, ${JSON.stringify(keys)})`);
 }
 
 /** Stops a recording and returns its frames. */

@@ -12,7 +12,8 @@
  *
  * --motion: only the motion clips (bench/motion.ts: does the hat follow a moving face?), at
  * --sessions (default 1,4) wrtc cameras, then as a person sees them in one Chromium page
- * (bench/motion-browser.ts; --client wrtc|chromium picks one), --seconds scored per clip.
+ * (bench/motion-browser.ts; --client wrtc|chromium picks one), --seconds scored per clip,
+ * --clips still,pan,… picks clips (default: all).
  *
  * Clients: `wrtc` is a Node fake camera (bench/measure.ts); `chromium` is the real page in headless
  * Chromium through web mode (bench/browser.ts). Both run by default; without --sessions/--starts
@@ -34,6 +35,7 @@ import { parseArgs } from 'node:util';
 import { measureBrowser, type BrowserResult } from './browser.js';
 import { measureMotion, summarizeMotion, type MotionResult, type MotionRun } from './motion.js';
 import { measureMotionChromium } from './motion-browser.js';
+import { CLIP_NAMES, type ClipName } from './motion-clips.js';
 import { measureStarts, runSessions, type Camera, type RunResult, type StartsResult } from './measure.js';
 import { machineInfo, openServer } from './server.js';
 import { renderBench } from './report.js';
@@ -76,7 +78,7 @@ const CLIENTS: Client[] = ['wrtc', 'chromium'];
 const DEFAULT_SESSIONS: Record<Client, string> = { wrtc: '1,2,4,8', chromium: '1,2,4' };
 const DEFAULT_STARTS: Record<Client, string> = { wrtc: '20', chromium: '10' };
 
-const USAGE = 'usage: npm run bench -- [--motion] [--client wrtc|chromium|all] [--kms ws://…] [--kms-pid N] [--seconds N] [--warmup N] [--sessions 1,2,4,8] [--starts N] [--width W --height H --fps F] [--no-loopback] [--repeat N] [--under-load K] [--hat-url URL] [--json FILE] [--markdown] [--cpu-prof DIR] [--engine-arg FLAG]… [--quiet]';
+const USAGE = 'usage: npm run bench -- [--motion [--clips a,b]] [--client wrtc|chromium|all] [--kms ws://…] [--kms-pid N] [--seconds N] [--warmup N] [--sessions 1,2,4,8] [--starts N] [--width W --height H --fps F] [--no-loopback] [--repeat N] [--under-load K] [--hat-url URL] [--json FILE] [--markdown] [--cpu-prof DIR] [--engine-arg FLAG]… [--quiet]';
 
 function parse() {
   const { values } = parseArgs({
@@ -100,6 +102,7 @@ function parse() {
       'engine-arg': { type: 'string', multiple: true, default: [] },
       quiet: { type: 'boolean', default: false },
       motion: { type: 'boolean', default: false },
+      clips: { type: 'string' },
       'under-load': { type: 'string', default: '0' },
       help: { type: 'boolean', default: false },
     },
@@ -114,6 +117,13 @@ function parse() {
     return n;
   };
   const sessionsOf = (v: string) => v.split(',').filter(Boolean).map((s) => Math.round(num('sessions', s, 1)));
+  const clipsOf = (v: string | undefined) => {
+    if (v === undefined) return CLIP_NAMES;
+    const clips = v.split(',').filter(Boolean);
+    const unknown = clips.filter((c) => !CLIP_NAMES.includes(c as ClipName));
+    if (unknown.length || clips.length === 0) throw new Error(`--clips takes some of ${CLIP_NAMES.join(', ')}, got "${v}"`);
+    return clips as ClipName[];
+  };
   const clients = values.client === 'all' ? CLIENTS : CLIENTS.filter((c) => c === values.client);
   if (clients.length === 0) throw new Error(`--client must be wrtc, chromium or all, got "${values.client}"`);
   return {
@@ -121,6 +131,7 @@ function parse() {
     motionClients: values.motion ? clients : [],
     motion: values.motion,
     motionSessions: sessionsOf(values.sessions ?? '1,4'),
+    clips: clipsOf(values.clips),
     kms: values.kms,
     kmsPid: values['kms-pid'] ? num('kms-pid', values['kms-pid'], 1) : undefined,
     hatUrl: values['hat-url'],
@@ -181,7 +192,7 @@ async function main(): Promise<number> {
   }
   let motion: MotionResult | null = null;
   if (o.motion) {
-    const mo = { sessions: o.motionSessions, seconds: o.seconds, warmupSeconds: o.warmup, width: o.camera.width, height: o.camera.height, log };
+    const mo = { clips: o.clips, sessions: o.motionSessions, seconds: o.seconds, warmupSeconds: o.warmup, width: o.camera.width, height: o.camera.height, log };
     const runs: MotionRun[] = [];
     if (o.motionClients.includes('wrtc')) {
       const server = await openServer({ kms: o.kms, kmsPid: o.kmsPid, nodeArgs: o.engineArgs });

@@ -15,8 +15,8 @@ import { makeY4m } from '../test/helpers/video-fixtures.js';
 import { MIRROR, oneStart, openPage, stop } from './browser.js';
 import { frameRecorderScript, recordKeyFrames } from './browser-page.js';
 import type { KeyBlob } from './key-blobs.js';
-import { CLIP_NAMES, MOTION_CLIP_FRAMES, poseAt, renderClip, type ClipName } from './motion-clips.js';
-import { detectorFigures, expectedKey, failedRun, keyHatPng, motionLine, scoreMotion, type MotionOptions, type MotionRun, type Scored } from './motion.js';
+import { CLIP_NAMES, facesIn, MOTION_CLIP_FRAMES, poseAt, renderClip, type ClipName } from './motion-clips.js';
+import { detectorFigures, expectedKey, FACE_KEYS, failedRun, keyHats, keyHatUrls, motionLine, scoreMotion, type MotionOptions, type MotionRun, type Scored } from './motion.js';
 import { cpuSeconds } from './proc.js';
 import { round } from './stats.js';
 
@@ -33,23 +33,27 @@ interface PageKeyFrame {
 export async function measureMotionChromium(o: MotionOptions): Promise<MotionRun[]> {
   const log = o.log ?? (() => undefined);
   await buildRenderer();
-  const hats = await serveStatic({ '/key-hat.png': keyHatPng() });
+  const hats = await serveStatic(keyHats());
   const recorder = await frameRecorderScript();
-  const web = await startWebMode({ asUri: 'http://127.0.0.1:0', wsUri: 'builtin', hat: `${hats.url}/key-hat.png`, engineLog: () => undefined, log: () => undefined });
   const runs: MotionRun[] = [];
   try {
-    const engine = await web.registry.engine.start();
     for (const clip of o.clips ?? CLIP_NAMES) {
       const frames = await renderClip(clip, o.width, o.height);
       const y4m = await makeY4m({ width: o.width, height: o.height, fps: 30, frames: MOTION_CLIP_FRAMES, painter: { name: `motion-${clip}`, paint: (dst, i) => dst.set(frames[i]!) } });
-      const chromium = await launchChromium({ fakeVideo: y4m });
+      // Web mode per clip: a clip with several faces gives each face its own key hat.
+      const web = await startWebMode({ asUri: 'http://127.0.0.1:0', wsUri: 'builtin', hat: keyHatUrls(hats.url, clip), engineLog: () => undefined, log: () => undefined });
+      const chromium = await launchChromium({ fakeVideo: y4m }).catch(async (err: Error) => {
+        await web.close();
+        throw err;
+      });
       let run: MotionRun;
       try {
+        const engine = await web.registry.engine.start();
         const page = await openPage(chromium, web.url, recorder);
         try {
           await oneStart(page);
           await sleep(o.warmupSeconds * 1000);
-          await recordKeyFrames(page, MIRROR, expectedKey(poseAt(clip, 0, o.width, o.height)).area * 0.25);
+          await recordKeyFrames(page, MIRROR, expectedKey(poseAt(clip, 0, o.width, o.height)).area * 0.25, FACE_KEYS.slice(0, facesIn(clip)));
           const cpu0 = cpuSeconds(engine.pid);
           const c0 = await engineCounts(engine.uri);
           const t0 = performance.now();
@@ -74,12 +78,12 @@ export async function measureMotionChromium(o: MotionOptions): Promise<MotionRun
         run = failedRun('chromium', clip, 1, (err as Error).message);
       } finally {
         await chromium.close();
+        await web.close();
       }
       runs.push(run);
       log(motionLine(run));
     }
   } finally {
-    await web.close();
     await hats.close();
   }
   return runs;

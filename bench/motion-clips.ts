@@ -14,8 +14,8 @@ import { i420Size } from '../engine/media/frames.js';
 import { FACE_IN_SOURCE } from '../test/helpers/face-clip.js';
 import { FIXTURES_DIR } from '../test/helpers/video-fixtures.js';
 
-export type ClipName = 'still' | 'pan' | 'bob' | 'zoom' | 'roll';
-export const CLIP_NAMES: ClipName[] = ['still', 'pan', 'bob', 'zoom', 'roll'];
+export type ClipName = 'still' | 'pan' | 'bob' | 'zoom' | 'roll' | 'crossing';
+export const CLIP_NAMES: ClipName[] = ['still', 'pan', 'bob', 'zoom', 'roll', 'crossing'];
 
 /** value(n) = base + amplitude · sin(2π n / period) */
 interface Wave {
@@ -24,7 +24,8 @@ interface Wave {
   period?: number;
 }
 
-interface ClipSpec {
+/** One face's path. */
+interface FacePath {
   /** Where the face's centre is, as fractions of the frame. */
   x: Wave;
   y: Wave;
@@ -32,24 +33,52 @@ interface ClipSpec {
   side: Wave;
   /** Roll in degrees, clockwise on screen. */
   rollDeg: Wave;
+}
+
+interface ClipSpec {
+  /** Drawn last to first: the first face is in front. */
+  faces: FacePath[];
   what: string;
 }
 
 const FACE = 0.1875; // 90 px of 480
 /** 8 s at 30 fps: every clip's motions repeat within it. */
 export const MOTION_CLIP_FRAMES = 240;
+/**
+ * Where a face of a clip with several is cut out of the source (half-sides, in face sides): the
+ * face with its hair, so the faces can pass close without one covering the other (a tighter cut
+ * moves TinyFaceDetector's box ~5 px off the face).
+ */
+const CUT_HALF_WIDTH = 1.0;
+const CUT_HALF_HEIGHT = 0.7;
 
+const one = (face: FacePath, what: string): ClipSpec => ({ faces: [face], what });
 const CLIPS: Record<ClipName, ClipSpec> = {
-  still: { x: { base: 0.5 }, y: { base: 0.6 }, side: { base: FACE }, rollDeg: { base: 0 }, what: 'the face does not move' },
+  still: one({ x: { base: 0.5 }, y: { base: 0.6 }, side: { base: FACE }, rollDeg: { base: 0 } }, 'the face does not move'),
   // ±0.1875·640 = ±120 px per 240 frames: peak 3.1 px/frame = 94 px/s ≈ one face width a second.
-  pan: { x: { base: 0.5, amplitude: 0.1875, period: 240 }, y: { base: 0.6 }, side: { base: FACE }, rollDeg: { base: 0 }, what: 'left ↔ right, ≈ 1 face width/s' },
-  bob: { x: { base: 0.5 }, y: { base: 0.62, amplitude: 0.05, period: 60 }, side: { base: FACE }, rollDeg: { base: 0 }, what: 'up ↔ down ±24 px, twice a second' },
-  zoom: { x: { base: 0.5 }, y: { base: 0.62 }, side: { base: FACE, amplitude: 0.05, period: 120 }, rollDeg: { base: 0 }, what: 'face 66 ↔ 114 px, 4 s period' },
-  roll: { x: { base: 0.5 }, y: { base: 0.6 }, side: { base: FACE }, rollDeg: { base: 0, amplitude: 20, period: 120 }, what: 'head tilt ±20°, 4 s period' },
+  pan: one({ x: { base: 0.5, amplitude: 0.1875, period: 240 }, y: { base: 0.6 }, side: { base: FACE }, rollDeg: { base: 0 } }, 'left ↔ right, ≈ 1 face width/s'),
+  bob: one({ x: { base: 0.5 }, y: { base: 0.62, amplitude: 0.05, period: 60 }, side: { base: FACE }, rollDeg: { base: 0 } }, 'up ↔ down ±24 px, twice a second'),
+  zoom: one({ x: { base: 0.5 }, y: { base: 0.62 }, side: { base: FACE, amplitude: 0.05, period: 120 }, rollDeg: { base: 0 } }, 'face 66 ↔ 114 px, 4 s period'),
+  roll: one({ x: { base: 0.5 }, y: { base: 0.6 }, side: { base: FACE }, rollDeg: { base: 0, amplitude: 20, period: 120 } }, 'head tilt ±20°, 4 s period'),
+  // Two faces 1.4 face sides apart vertically (their cut-outs touch, their boxes are 36 px
+  // apart) pass each other left ↔ right at up to 4.2 px/frame each, twice per clip: the
+  // tracker must keep each face its own box, and with one image per face, its own hat.
+  crossing: {
+    faces: [
+      { x: { base: 0.5, amplitude: 0.25, period: 240 }, y: { base: 0.36 }, side: { base: FACE }, rollDeg: { base: 0 } },
+      { x: { base: 0.5, amplitude: -0.25, period: 240 }, y: { base: 0.36 + 1.4 * FACE }, side: { base: FACE }, rollDeg: { base: 0 } },
+    ],
+    what: 'two faces pass each other, 126 px apart vertically',
+  },
 };
 
 export function clipDescription(name: ClipName): string {
   return CLIPS[name].what;
+}
+
+/** How many faces the clip has. */
+export function facesIn(name: ClipName): number {
+  return CLIPS[name].faces.length;
 }
 
 /**
@@ -58,7 +87,7 @@ export function clipDescription(name: ClipName): string {
  */
 export const SOURCE_ROLL_DEG = 4.2;
 
-/** Where the face is in frame n. */
+/** Where a face is in frame n. */
 export interface Pose {
   /** Face centre, frame pixels (continuous coordinates: pixel i spans [i, i+1)). */
   cx: number;
@@ -73,11 +102,18 @@ export interface Pose {
 
 const wave = (w: Wave, n: number) => w.base + (w.amplitude ?? 0) * Math.sin((2 * Math.PI * n) / (w.period ?? 1));
 
-export function poseAt(name: ClipName, n: number, width: number, height: number): Pose {
-  const c = CLIPS[name];
+/** Where every face of the clip is in frame n, front first. */
+export function posesAt(name: ClipName, n: number, width: number, height: number): Pose[] {
   const i = ((n % MOTION_CLIP_FRAMES) + MOTION_CLIP_FRAMES) % MOTION_CLIP_FRAMES;
-  const rollDeg = wave(c.rollDeg, i);
-  return { cx: wave(c.x, i) * width, cy: wave(c.y, i) * height, side: wave(c.side, i) * height, rollDeg, headRollDeg: rollDeg + SOURCE_ROLL_DEG };
+  return CLIPS[name].faces.map((f) => {
+    const rollDeg = wave(f.rollDeg, i);
+    return { cx: wave(f.x, i) * width, cy: wave(f.y, i) * height, side: wave(f.side, i) * height, rollDeg, headRollDeg: rollDeg + SOURCE_ROLL_DEG };
+  });
+}
+
+/** Where the (first) face is in frame n. */
+export function poseAt(name: ClipName, n: number, width: number, height: number): Pose {
+  return posesAt(name, n, width, height)[0]!;
 }
 
 /** The fixture face's pupils in the 512 px source (read off an 8× crop; SOURCE_ROLL_DEG comes from them). */
@@ -125,42 +161,52 @@ export async function renderClip(name: ClipName, width: number, height: number):
   const src = await sourceRgb();
   const frames: Uint8Array[] = [];
   const rgb = new Float32Array(width * height * 3);
+  const several = facesIn(name) > 1;
   for (let n = 0; n < MOTION_CLIP_FRAMES; n++) {
-    const p = poseAt(name, n, width, height);
-    const k = p.side / FACE_IN_SOURCE.side;
-    const t = (p.rollDeg * Math.PI) / 180;
-    const cos = Math.cos(t) / k;
-    const sin = Math.sin(t) / k;
-    for (let y = 0; y < height; y++) {
-      for (let x = 0; x < width; x++) {
-        // frame → source: s = C_face + R(−θ)(p − c)/k, at the pixel's centre
-        const dx = x + 0.5 - p.cx;
-        const dy = y + 0.5 - p.cy;
-        const sx = FACE_CX + cos * dx + sin * dy - 0.5;
-        const sy = FACE_CY - sin * dx + cos * dy - 0.5;
-        const o = (y * width + x) * 3;
-        if (sx < 0 || sy < 0 || sx > SOURCE_SIZE - 1 || sy > SOURCE_SIZE - 1) {
-          rgb[o] = rgb[o + 1] = rgb[o + 2] = 0;
-          continue;
-        }
-        const x0 = Math.floor(sx);
-        const y0 = Math.floor(sy);
-        const x1 = Math.min(x0 + 1, SOURCE_SIZE - 1);
-        const y1 = Math.min(y0 + 1, SOURCE_SIZE - 1);
-        const fx = sx - x0;
-        const fy = sy - y0;
-        for (let c = 0; c < 3; c++) {
-          const a = src[(y0 * SOURCE_SIZE + x0) * 3 + c]!;
-          const b = src[(y0 * SOURCE_SIZE + x1) * 3 + c]!;
-          const d = src[(y1 * SOURCE_SIZE + x0) * 3 + c]!;
-          const e = src[(y1 * SOURCE_SIZE + x1) * 3 + c]!;
-          rgb[o + c] = (a + (b - a) * fx) * (1 - fy) + (d + (e - d) * fx) * fy;
-        }
-      }
-    }
+    rgb.fill(0);
+    // Back to front: a clip with several faces cuts each out of the source (CUT_HALF_*); one face brings the whole source.
+    for (const p of posesAt(name, n, width, height).reverse()) drawFace(src, p, several, rgb, width, height);
     frames.push(rgbToI420(rgb, width, height));
   }
   return frames;
+}
+
+/** One face of a frame into `rgb`: each pixel mapped back into the source and sampled bilinearly. */
+function drawFace(src: Uint8Array, p: Pose, cut: boolean, rgb: Float32Array, width: number, height: number): void {
+  const k = p.side / FACE_IN_SOURCE.side;
+  const t = (p.rollDeg * Math.PI) / 180;
+  const cos = Math.cos(t) / k;
+  const sin = Math.sin(t) / k;
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      // frame → source: s = C_face + R(−θ)(p − c)/k, at the pixel's centre
+      const dx = x + 0.5 - p.cx;
+      const dy = y + 0.5 - p.cy;
+      const ux = cos * dx + sin * dy;
+      const uy = -sin * dx + cos * dy;
+      if (cut && (Math.abs(ux) > CUT_HALF_WIDTH * FACE_IN_SOURCE.side || Math.abs(uy) > CUT_HALF_HEIGHT * FACE_IN_SOURCE.side)) continue;
+      const sx = FACE_CX + ux - 0.5;
+      const sy = FACE_CY + uy - 0.5;
+      const o = (y * width + x) * 3;
+      if (sx < 0 || sy < 0 || sx > SOURCE_SIZE - 1 || sy > SOURCE_SIZE - 1) {
+        rgb[o] = rgb[o + 1] = rgb[o + 2] = 0;
+        continue;
+      }
+      const x0 = Math.floor(sx);
+      const y0 = Math.floor(sy);
+      const x1 = Math.min(x0 + 1, SOURCE_SIZE - 1);
+      const y1 = Math.min(y0 + 1, SOURCE_SIZE - 1);
+      const fx = sx - x0;
+      const fy = sy - y0;
+      for (let c = 0; c < 3; c++) {
+        const a = src[(y0 * SOURCE_SIZE + x0) * 3 + c]!;
+        const b = src[(y0 * SOURCE_SIZE + x1) * 3 + c]!;
+        const d = src[(y1 * SOURCE_SIZE + x0) * 3 + c]!;
+        const e = src[(y1 * SOURCE_SIZE + x1) * 3 + c]!;
+        rgb[o + c] = (a + (b - a) * fx) * (1 - fy) + (d + (e - d) * fx) * fy;
+      }
+    }
+  }
 }
 
 export function rgbToI420(rgb: Float32Array, width: number, height: number): Uint8Array {

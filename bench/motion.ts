@@ -23,13 +23,13 @@ import { serveStatic } from '../test/helpers/chromium.js';
 import { FakeCameraPeer } from '../test/helpers/fake-camera-peer.js';
 import { readCounterI420 } from '../test/helpers/frame-counter.js';
 import { kurentoClient } from '../test/helpers/kurento.js';
-import { boxOf, CLIP_NAMES, clipDescription, MOTION_CLIP_FRAMES, poseAt, renderClip, type ClipName, type Pose } from './motion-clips.js';
+import { boxOf, CLIP_NAMES, facesIn, MOTION_CLIP_FRAMES, poseAt, posesAt, renderClip, type ClipName, type Pose } from './motion-clips.js';
 import { cpuSeconds } from './proc.js';
 import type { ServerUnderTest } from './server.js';
 import type { EngineCounts } from '../test/helpers/engine-counts.js';
 import { openSession, TUTORIAL_OFFSETS, type OpenSession } from './session.js';
 import { percentile, round } from './stats.js';
-import { findKeyBlobs, KEY_RGB, type KeyBlob } from './key-blobs.js';
+import { findKeyBlobs, KEY_RGB, type KeyBlob, type KeyColour } from './key-blobs.js';
 
 export { findKeyBlobs, type KeyBlob } from './key-blobs.js';
 
@@ -58,6 +58,8 @@ export interface MotionRun {
   jitterPx: { p95: number | null } | null;
   missing: number;
   doubled: number;
+  /** Frames in which a face's own hat sat on another face (clips with several faces, each wearing its own). */
+  swapped: number;
   /** Distinct counters returned per second, the slowest session. */
   fps: number;
   /** Engine CPU while scoring (null for a server whose pid is unknown). */
@@ -76,17 +78,19 @@ export interface MotionResult {
   rollErrorDeg: { p95: number | null };
   /** Frames with the hat missing or doubled, every run. */
   missedFrames: number;
+  /** Frames in which a face wore another's hat (the crossing clip), every run. */
+  swappedFrames: number;
   runs: MotionRun[];
 }
 
 const LAG_SEARCH = 15;
 
 /** The test overlay: top half key colour, bottom half transparent (a square would have no axis to measure roll by). */
-export function keyHatPng(size = 100): Buffer {
+export function keyHatPng(size = 100, key: KeyColour = 'magenta'): Buffer {
   const png = new PNG({ width: size, height: size });
   for (let i = 0; i < size * size; i++) {
     const top = Math.floor(i / size) < size / 2;
-    [png.data[i * 4], png.data[i * 4 + 1], png.data[i * 4 + 2]] = KEY_RGB;
+    [png.data[i * 4], png.data[i * 4 + 1], png.data[i * 4 + 2]] = KEY_RGB[key];
     png.data[i * 4 + 3] = top ? 255 : 0;
   }
   return PNG.sync.write(png);
@@ -113,7 +117,15 @@ export interface Scored {
   blobs: KeyBlob[];
 }
 
-/** The figures of one run from its scored frames (pure: tested on its own). */
+/** Which key colour face i's hat is on a clip with several faces (the filter's images, in turn). */
+export const FACE_KEYS: readonly KeyColour[] = ['magenta', 'green'];
+
+/**
+ * The figures of one run from its scored frames (pure: tested on its own). On a clip with
+ * several faces each face wears its own key colour: which face a colour belongs to is taken
+ * from the first frame in which every colour sits nearest a different face, and a later frame
+ * in which it sits nearest another face counts as swapped (and is scored against its own face).
+ */
 export function scoreMotion(clip: ClipName, frames: Scored[][], width: number, height: number): Omit<MotionRun, 'client' | 'clip' | 'sessions' | 'fps' | 'engineCores'> {
   const errors: number[] = [];
   const lags: number[] = [];
@@ -121,36 +133,54 @@ export function scoreMotion(clip: ClipName, frames: Scored[][], width: number, h
   const jitter: number[] = [];
   let missing = 0;
   let doubled = 0;
+  let swapped = 0;
   let count = 0;
-  const keyAt = (n: number) => expectedKey(poseAt(clip, n, width, height));
+  const keys = FACE_KEYS.slice(0, facesIn(clip));
+  const keyAt = (face: number, n: number) => expectedKey(posesAt(clip, n, width, height)[face]!);
+  const nearestFace = (blob: KeyBlob, n: number) => {
+    let best = 0;
+    for (let f = 1; f < keys.length; f++) if (distance(blob, keyAt(f, n)) < distance(blob, keyAt(best, n))) best = f;
+    return best;
+  };
   for (const session of frames) {
-    let previous: { counter: number; blob: KeyBlob } | undefined;
+    let owner: number[] | undefined = keys.length === 1 ? [0] : undefined;
+    const previous: Array<{ counter: number; blob: KeyBlob } | undefined> = keys.map(() => undefined);
     for (const { counter, blobs } of session) {
       count++;
-      if (blobs.length === 0) missing++;
-      if (blobs.length > 1) doubled++;
-      if (blobs.length !== 1) {
-        previous = undefined;
-        continue;
+      const byKey = keys.map((k) => blobs.filter((b) => (b.key ?? 'magenta') === k));
+      if (byKey.some((b) => b.length === 0)) missing++;
+      if (byKey.some((b) => b.length > 1)) doubled++;
+      if (!owner && byKey.every((b) => b.length === 1)) {
+        const faces = byKey.map((b) => nearestFace(b[0]!, counter));
+        if (new Set(faces).size === faces.length) owner = faces;
       }
-      const blob = blobs[0]!;
-      const want = keyAt(counter);
-      errors.push(Math.hypot(blob.x - want.x, blob.y - want.y));
-      rolls.push(Math.abs(wrapAngle(blob.angleDeg - want.angleDeg)));
-      // Lag, where the face moves enough for it to show (≥ 4 px over the last 3 frames).
-      const before = keyAt(counter - 3);
-      if (Math.hypot(want.x - before.x, want.y - before.y) >= 4) {
-        let best = 0;
-        let bestError = Infinity;
-        for (let d = 0; d <= LAG_SEARCH; d++) {
-          const k = keyAt(counter - d);
-          const e = Math.hypot(blob.x - k.x, blob.y - k.y);
-          if (e < bestError) (bestError = e), (best = d);
+      let swap = false;
+      byKey.forEach((found, k) => {
+        if (found.length !== 1 || !owner) {
+          previous[k] = undefined;
+          return;
         }
-        lags.push(best);
-      }
-      if (previous && counter === previous.counter + 1) jitter.push(Math.hypot(blob.x - previous.blob.x, blob.y - previous.blob.y));
-      previous = { counter, blob };
+        const blob = found[0]!;
+        const face = owner[k]!;
+        if (nearestFace(blob, counter) !== face) swap = true;
+        const want = keyAt(face, counter);
+        errors.push(distance(blob, want));
+        rolls.push(Math.abs(wrapAngle(blob.angleDeg - want.angleDeg)));
+        // Lag, where the face moves enough for it to show (≥ 4 px over the last 3 frames).
+        if (distance(want, keyAt(face, counter - 3)) >= 4) {
+          let best = 0;
+          let bestError = Infinity;
+          for (let d = 0; d <= LAG_SEARCH; d++) {
+            const e = distance(blob, keyAt(face, counter - d));
+            if (e < bestError) (bestError = e), (best = d);
+          }
+          lags.push(best);
+        }
+        const prev = previous[k];
+        if (prev && counter === prev.counter + 1) jitter.push(distance(blob, prev.blob));
+        previous[k] = { counter, blob };
+      });
+      if (swap) swapped++;
     }
   }
   return {
@@ -161,8 +191,11 @@ export function scoreMotion(clip: ClipName, frames: Scored[][], width: number, h
     jitterPx: clip === 'still' ? { p95: round(percentile(jitter, 95)) } : null,
     missing,
     doubled,
+    swapped,
   };
 }
+
+const distance = (a: { x: number; y: number }, b: { x: number; y: number }) => Math.hypot(a.x - b.x, a.y - b.y);
 
 /** Degrees folded into (−90, 90] (an axis has no direction). */
 function wrapAngle(d: number): number {
@@ -178,20 +211,20 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 export function failedRun(client: MotionRun['client'], clip: ClipName, sessions: number, error: string): MotionRun {
   return {
     client, clip, sessions, frames: 0, hatErrorPx: { p50: null, p95: null }, lagFrames: { p50: null, n: 0 },
-    rollErrorDeg: { p50: null, p95: null }, jitterPx: null, missing: 0, doubled: 0, fps: 0, engineCores: null, error,
+    rollErrorDeg: { p50: null, p95: null }, jitterPx: null, missing: 0, doubled: 0, swapped: 0, fps: 0, engineCores: null, error,
   };
 }
 
 /** One run as a log line. */
 export function motionLine(run: MotionRun): string {
-  const figures = `error p50/p95 ${run.hatErrorPx.p50}/${run.hatErrorPx.p95} px, lag p50 ${run.lagFrames.p50}, roll p95 ${run.rollErrorDeg.p95}°${run.jitterPx ? `, jitter p95 ${run.jitterPx.p95} px` : ''}, missing ${run.missing}, doubled ${run.doubled} of ${run.frames}, ${run.fps} fps, engine ${run.engineCores ?? '–'} cores`;
+  const figures = `error p50/p95 ${run.hatErrorPx.p50}/${run.hatErrorPx.p95} px, lag p50 ${run.lagFrames.p50}, roll p95 ${run.rollErrorDeg.p95}°${run.jitterPx ? `, jitter p95 ${run.jitterPx.p95} px` : ''}, missing ${run.missing}, doubled ${run.doubled}${facesIn(run.clip) > 1 ? `, swapped ${run.swapped}` : ''} of ${run.frames}, ${run.fps} fps, engine ${run.engineCores ?? '–'} cores`;
   const detector = run.detectionsPerSecond == null ? '' : `, ${run.detectionsPerSecond} detections/s per session (duty ${run.detectorDuty})`;
   return `motion ${run.clip} ×${run.sessions} (${run.client}): ${run.error ? `FAILED: ${run.error}` : figures + detector}`;
 }
 
 export async function measureMotion(server: ServerUnderTest, o: MotionOptions): Promise<MotionResult> {
   const log = o.log ?? (() => undefined);
-  const hats = await serveStatic({ '/key-hat.png': keyHatPng() });
+  const hats = await serveStatic(keyHats());
   const runs: MotionRun[] = [];
   try {
     for (const clip of o.clips ?? CLIP_NAMES) {
@@ -199,7 +232,7 @@ export async function measureMotion(server: ServerUnderTest, o: MotionOptions): 
       const frames = await renderClip(clip, o.width, o.height);
       log(`motion clip ${clip} rendered (${MOTION_CLIP_FRAMES} frames, ${((performance.now() - t0) / 1000).toFixed(1)} s)`);
       for (const n of o.sessions ?? [1, 4]) {
-        const run = await runClip(server, `${hats.url}/key-hat.png`, clip, frames, n, o).catch((err: Error) => failedRun('wrtc', clip, n, err.message));
+        const run = await runClip(server, keyHatUrls(hats.url, clip), clip, frames, n, o).catch((err: Error) => failedRun('wrtc', clip, n, err.message));
         runs.push(run);
         log(motionLine(run));
       }
@@ -218,11 +251,22 @@ export function summarizeMotion(runs: MotionRun[]): MotionResult {
     lagFrames: { p50: at('pan')?.lagFrames.p50 ?? null },
     rollErrorDeg: { p95: at('roll')?.rollErrorDeg.p95 ?? null },
     missedFrames: runs.reduce((s, r) => s + r.missing + r.doubled, 0),
+    swappedFrames: runs.reduce((s, r) => s + r.swapped, 0),
     runs,
   };
 }
 
-async function runClip(server: ServerUnderTest, hatUrl: string, clip: ClipName, frames: Uint8Array[], n: number, o: MotionOptions): Promise<MotionRun> {
+/** The key hats, served: one per key colour. */
+export function keyHats(): Record<string, Buffer> {
+  return Object.fromEntries(FACE_KEYS.map((k) => [`/key-hat-${k}.png`, keyHatPng(100, k)]));
+}
+
+/** The filter's images for a clip: the magenta hat, and on a clip with several faces one more per face (each its own). */
+export function keyHatUrls(base: string, clip: ClipName): string[] {
+  return FACE_KEYS.slice(0, facesIn(clip)).map((k) => `${base}/key-hat-${k}.png`);
+}
+
+async function runClip(server: ServerUnderTest, [hatUrl, ...eachFace]: string[], clip: ClipName, frames: Uint8Array[], n: number, o: MotionOptions): Promise<MotionRun> {
   const client = await kurentoClient(server.uri);
   const painter = (dst: Uint8Array, i: number) => dst.set(frames[i % frames.length]!);
   const peers = Array.from({ length: n }, () => new FakeCameraPeer({ painter, width: o.width, height: o.height, fps: 30, keepFrames: 1 }));
@@ -233,12 +277,12 @@ async function runClip(server: ServerUnderTest, hatUrl: string, clip: ClipName, 
   let engineCores: number | null = null;
   let detector: ReturnType<typeof detectorFigures> = {};
   try {
-    for (const p of peers) sessions.push(await openSession(client, p, 'mirror', hatUrl, { connectTimeoutMs: 20_000, tilt: true }));
+    for (const p of peers) sessions.push(await openSession(client, p, 'mirror', hatUrl!, { connectTimeoutMs: 20_000, tilt: true, eachFace }));
     peers.forEach((p, s) =>
       p.received.onFrame((frame) => {
         if (!scoring) return;
         const counter = readCounterI420(frame);
-        if (counter !== null) scored[s]!.push({ counter, blobs: findKeyBlobs(frame, minArea) });
+        if (counter !== null) scored[s]!.push({ counter, blobs: FACE_KEYS.slice(0, facesIn(clip)).flatMap((k) => findKeyBlobs(frame, minArea, k)) });
       }));
     await Promise.all(peers.map((p) => p.start()));
     await Promise.all(peers.map((p) => p.received.waitForCounters(30, 30_000)));

@@ -48,13 +48,13 @@ function renderMotion(m: MotionResult, md: { markdown: boolean }): string[] {
   return [
     'Motion: the hat on a moving face (key-colour hat found in every returned frame vs KMS\'s placement on the true face box of that frame; wrtc cameras)',
     renderTable(
-      ['clip', 'motion', 'client', 'sessions', 'frames', 'error px p50 / p95', 'lag frames p50', 'roll error ° p95', 'still jitter px p95', 'missing', 'doubled', 'fps', 'engine cores'],
+      ['clip', 'motion', 'client', 'sessions', 'frames', 'error px p50 / p95', 'lag frames p50', 'roll error ° p95', 'still jitter px p95', 'missing', 'doubled', 'swapped', 'fps', 'engine cores'],
       m.runs.map((r) => [
         r.clip, clipDescription(r.clip), r.client, r.sessions,
         r.error ? `ERROR: ${r.error}` : r.frames,
         `${fmt(r.hatErrorPx.p50)} / ${fmt(r.hatErrorPx.p95)}`,
         fmt(r.lagFrames.p50, 0), fmt(r.rollErrorDeg.p95), r.jitterPx ? fmt(r.jitterPx.p95) : '–',
-        r.missing, r.doubled, fmt(r.fps), fmt(r.engineCores, 2),
+        r.missing, r.doubled, r.swapped, fmt(r.fps), fmt(r.engineCores, 2),
       ]),
       md,
     ),

@@ -9,7 +9,7 @@
 import { performance } from 'node:perf_hooks';
 import kurento from 'kurento-client';
 import type { VideoFrame } from '../engine/media/frames.js';
-import { TILT_TAG } from '../common/filter-tags.js';
+import { EACH_FACE_TAG, TILT_TAG } from '../common/filter-tags.js';
 import { dropClient } from '../test/helpers/kurento.js';
 import type { FakeCameraPeer } from '../test/helpers/fake-camera-peer.js';
 import { stillFaceBox } from '../test/helpers/face-clip.js';
@@ -90,8 +90,11 @@ export async function openSession(
   peer: FakeCameraPeer,
   kind: PipelineKind,
   hatUrl: string,
-  /** tilt: tag the filter so the hat tilts with the head, as the Magic Mirror app does. */
-  opts: { connectTimeoutMs?: number; tilt?: boolean } = {},
+  /**
+   * tilt: tag the filter so the hat tilts with the head, as the Magic Mirror app does;
+   * eachFace: more images, one per face in turn (EACH_FACE_TAG).
+   */
+  opts: { connectTimeoutMs?: number; tilt?: boolean; eachFace?: string[] } = {},
 ): Promise<OpenSession> {
   const start = performance.now();
   const offer = await peer.createOffer();
@@ -108,6 +111,7 @@ export async function openSession(
       onSubscriptionError(filter, subscriptionFailed);
       await kmsCall<void>('setOverlayedImage', (done) => filter.setOverlayedImage(hatUrl, ...TUTORIAL_OFFSETS, done));
       if (opts.tilt) await kmsCall<void>('addTag', (done) => filter.addTag(TILT_TAG, 'on', done));
+      if (opts.eachFace?.length) await kmsCall<void>('addTag', (done) => filter.addTag(EACH_FACE_TAG, opts.eachFace!.join(' '), done));
       await kmsCall<void>('connect endpoint → filter', (done) => endpoint.connect(filter, done));
       await kmsCall<void>('connect filter → endpoint', (done) => filter.connect(endpoint, done));
       sinkOf = filter;

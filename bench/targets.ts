@@ -173,7 +173,13 @@ function motionTargets(cam: Camera, m: MotionResult): TargetResult[] {
     value: pan1 ? `${fmt(pan1.fps)} fps on the pan clip = ${fmt(pan1.fps / 30, 3)}×` : 'not measured',
     met: pan1 ? pan1.fps >= TARGETS.fpsRatio * 30 : null,
   });
+  const cross1 = run('crossing', 1);
+  out.push(
+    check(`crossing clip (two faces, each its own hat), 1 session: hat error p95 ≤ ${TARGETS.motionPanP95Px} px`, cross1?.hatErrorPx.p95, TARGETS.motionPanP95Px, 'px', cross1 ? ` (p50 ${fmt(cross1.hatErrorPx.p50)})` : ''),
+    check(`roll clip, 4 sessions: roll error p95 ≤ ${TARGETS.motionRollP95Deg}°`, run('roll', 4)?.rollErrorDeg.p95, TARGETS.motionRollP95Deg, '°'),
+  );
   out.push({ target: 'no hat missing or doubled on a face', value: `${m.missedFrames} frames`, met: m.missedFrames === 0 });
+  out.push({ target: 'two faces crossing: no face wears the other\'s hat', value: `${m.swappedFrames} frames`, met: m.runs.some((r) => r.clip === 'crossing' && !r.error) ? m.swappedFrames === 0 : null });
   // The same, as a person sees it: the real page in Chromium (when it ran).
   if (m.runs.some((r) => r.client === 'chromium')) {
     const cPan = run('pan', 1, 'chromium');

@@ -75,7 +75,7 @@ export function halfLuma(frame: VideoFrame, region?: Rect, reuse?: Luma): Luma {
  * and its previous move as the centre of a ±search (half-res px) window; null where the face region is too small
  * or too close to the frame's edges to match.
  */
-export function faceShift(prev: Luma, cur: Luma, box: Rect, predicted: { dx: number; dy: number }, search = SEARCH): { dx: number; dy: number } | null {
+export function faceShift(prev: Luma, cur: Luma, box: Rect, predicted: { dx: number; dy: number }, search = SEARCH): { dx: number; dy: number; sharp: boolean } | null {
   const side = Math.floor((Math.min(box.width, box.height) / 2) * REGION_FRACTION);
   if (side < MIN_REGION) return null;
   const px = Math.round(predicted.dx / 2);
@@ -120,7 +120,26 @@ export function faceShift(prev: Luma, cur: Luma, box: Rect, predicted: { dx: num
   }
   const fx = bi + parabola(at(bi - 1, bj), at(bi, bj), at(bi + 1, bj));
   const fy = bj + parabola(at(bi, bj - 1), at(bi, bj), at(bi, bj + 1));
-  return { dx: 2 * (px + fx), dy: 2 * (py + fy) };
+  // A minimum lower than its neighbours both ways: the region has texture to match by.
+  const sharp = at(bi - 1, bj) + at(bi + 1, bj) > 2 * at(bi, bj) && at(bi, bj - 1) + at(bi, bj + 1) > 2 * at(bi, bj);
+  return { dx: 2 * (px + fx), dy: 2 * (py + fy), sharp };
+}
+
+
+/**
+ * How far the face turned (degrees, clockwise on screen) from `prev` to `cur`: two patches
+ * either side of the nose (centres 0.4 of the box apart, each 0.3 of it wide) matched within
+ * ±search half-res px around the face's whole move; their vertical moves differ by the turn. Null where either patch
+ * cannot be matched or has no texture to match by (the turn is then left to the detections).
+ */
+export function faceTurn(prev: Luma, cur: Luma, box: Rect, move: { dx: number; dy: number }, search: number): number | null {
+  // faceShift matches the central REGION_FRACTION of the box it is given: boxes sized so the patch is 0.3 of the face.
+  const side = (0.3 * box.width) / REGION_FRACTION;
+  const cy = box.y + 0.45 * box.height - side / 2;
+  const left = faceShift(prev, cur, { x: box.x + 0.3 * box.width - side / 2, y: cy, width: side, height: side }, move, search);
+  const right = faceShift(prev, cur, { x: box.x + 0.7 * box.width - side / 2, y: cy, width: side, height: side }, move, search);
+  if (!left?.sharp || !right?.sharp) return null;
+  return (Math.atan2(right.dy - left.dy, 0.4 * box.width + right.dx - left.dx) * 180) / Math.PI;
 }
 
 function inside(r: Rect, x: number, y: number, width: number, height: number): boolean {

@@ -30,8 +30,11 @@ export interface WebModeOptions {
   asUri?: string;
   /** The media server (the tutorial's --ws_uri): `builtin`, or ws[s]://host:port/kurento. */
   wsUri?: string;
-  /** A built-in hat's name, an http(s):// URL or a local .png (default: the first built-in hat). */
-  hat?: string;
+  /**
+   * A built-in hat's name, an http(s):// URL or a local .png (default: the first built-in hat);
+   * `each-face`, or a list of such: each face its own, in turn.
+   */
+  hat?: string | readonly string[];
   /** Where hats are served from for the media server (default: loopback for a local media server, else all interfaces). */
   hats?: HatServerOptions;
   rendererDir?: string;
@@ -72,13 +75,12 @@ export async function startWebMode(options: WebModeOptions = {}): Promise<WebMod
 
   const kmsIsLocal = wsUri === BUILTIN_KMS || isLoopbackHost(new URL(wsUri).hostname);
   const hats = await HatServer.start({ host: kmsIsLocal ? '127.0.0.1' : '0.0.0.0', ...options.hats });
-  const eyePiece = options.hat ? EYE_PIECES[options.hat as BuiltinHatId] : undefined;
-  const eachFace = options.hat === EACH_FACE;
+  const eyePiece = typeof options.hat === 'string' ? EYE_PIECES[options.hat as BuiltinHatId] : undefined;
+  const hatNames: ReadonlyArray<string | undefined> = options.hat === EACH_FACE ? EACH_FACE_HATS : typeof options.hat === 'string' || !options.hat?.length ? [options.hat as string | undefined] : options.hat;
   let hatUri: string;
-  let moreHatUris: string[] = [];
+  let moreHatUris: string[];
   try {
-    if (eachFace) [hatUri, ...moreHatUris] = await Promise.all(EACH_FACE_HATS.map((name) => hats.uriFor(name, wsUri)));
-    else hatUri = await hats.uriFor(options.hat, wsUri);
+    [hatUri, ...moreHatUris] = await Promise.all(hatNames.map((name) => hats.uriFor(name, wsUri)));
   } catch (err) {
     await hats.close();
     throw err;
