@@ -42,6 +42,11 @@ export interface ErrorMessage {
   message: string;
   /** Ours: which problem, so the page can pick its help text. */
   code?: MirrorProblem;
+  /**
+   * Ours: another media server can take the mirror now (a pool, issue 13) — the page starts
+   * again at once (a new offer) and shows "Reconnecting…" meanwhile rather than the error.
+   */
+  retry?: boolean;
 }
 export interface StatusMessage {
   id: 'status';

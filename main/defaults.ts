@@ -79,3 +79,11 @@ export const WEB_DEFAULTS = {
 
 /** URL path under which the hat server serves hats (`/hats/<name>.png`). */
 export const HATS_PATH = '/hats/';
+
+/**
+ * A pool of media servers (web mode's --ws_uri list, main/kms/server-pool.ts): at most `cap`
+ * pipelines per server (the engine's 30 fps limit on 2 cores is 4), each checked every
+ * `checkMs` (getUsedCpu over `cpuIntervalMs`, then getPipelines); a check slower than
+ * `checkTimeoutMs` marks its server down.
+ */
+export const POOL_DEFAULTS = { cap: 4, checkMs: 1000, checkTimeoutMs: 1500, cpuIntervalMs: 200 } as const;

@@ -197,6 +197,8 @@ export const TEXT = {
     waitingForVideo: 'Waiting for the first picture…',
     live: 'Mirror is live',
     unstable: 'Connection is unstable…',
+    /** The media server was lost and another takes the mirror (a pool): shown until it is live again. */
+    reconnecting: 'Reconnecting…',
     stopped: 'Mirror stopped',
     stoppedByServer: (reason: string) => `The mirror was stopped: ${reason}`,
     serverUnreachable: 'Not connected to the mirror service',

@@ -26,6 +26,9 @@ export type MirrorAppEvent =
   | { kind: 'problem-cleared'; problem: string }
   | { kind: 'ice'; state: RTCIceConnectionState };
 
+/** Failover starts in a row before the error is shown (each server lost in turn). */
+const MAX_FAILOVERS = 3;
+
 export class MirrorApp {
   private readonly model: ViewModel = {
     state: 'idle',
@@ -46,6 +49,8 @@ export class MirrorApp {
   private attempt = 0;
   private snapshotNoteTimer = 0;
   private readonly observers = new Set<(event: MirrorAppEvent) => void>();
+  /** Starts made in a row because the server said another media server can take the mirror (ErrorMessage.retry). */
+  private failovers = 0;
 
   constructor(private readonly view: MirrorView, private readonly connect: ConnectTransport) {
     this.picker = new CameraPicker(view.cameraSelect, () => this.onCameraChosen());
@@ -142,6 +147,7 @@ export class MirrorApp {
   /** The tutorial's stop(): back to I_CAN_START. */
   stop(): void {
     this.attempt++;
+    this.failovers = 0;
     this.preview.close();
     this.session?.stop();
     this.endSession();
@@ -186,6 +192,7 @@ export class MirrorApp {
       },
       answered: () => this.update({ state: 'running', status: { text: TEXT.status.waitingForVideo, tone: 'busy' } }),
       firstFrame: () => {
+        this.failovers = 0;
         this.update({ live: true, status: { text: TEXT.status.live, tone: 'live' } });
         this.emit({ kind: 'live' });
       },
@@ -209,7 +216,12 @@ export class MirrorApp {
         if ('stoppedReason' in why) {
           this.update({ status: { text: TEXT.status.stoppedByServer(why.stoppedReason), tone: 'warn' } });
           this.emit({ kind: 'stopped', problem: why.stoppedReason });
+        } else if (why.retry && this.failovers < MAX_FAILOVERS) {
+          // Its media server is gone and another can take the mirror: start again at once, no dead end.
+          this.failovers++;
+          void this.start();
         } else {
+          this.failovers = 0;
           this.addProblem(why.problem, why.serverMessage);
           this.update({ status: { text: TEXT.status.stopped, tone: 'error' } });
           this.emit({ kind: 'stopped', problem: why.problem });
@@ -269,6 +281,8 @@ export class MirrorApp {
 
   private update(changes: Partial<ViewModel>): void {
     Object.assign(this.model, changes);
+    // While a failover start runs, every step of it reads "Reconnecting…".
+    if (this.failovers > 0 && this.model.status.tone === 'busy') this.model.status = { text: TEXT.status.reconnecting, tone: 'busy' };
     this.render();
   }
 

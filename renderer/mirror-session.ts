@@ -27,7 +27,7 @@ export interface SessionEvents {
    * The session ended by itself (not through stop()) and is already disposed. problem is
    * undefined for a server error without a code (the tutorial's server sends those).
    */
-  ended(why: { problem: Problem | undefined; serverMessage?: string } | { stoppedReason: string }): void;
+  ended(why: { problem: Problem | undefined; serverMessage?: string; retry?: boolean } | { stoppedReason: string }): void;
 }
 
 export interface SessionOptions {
@@ -146,7 +146,7 @@ export class MirrorSession {
         });
         break;
       case 'error':
-        this.end({ problem: message.code, serverMessage: message.message });
+        this.end({ problem: message.code, serverMessage: message.message, retry: message.retry === true });
         break;
       case 'status': {
         const status = message.status;

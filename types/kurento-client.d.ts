@@ -80,6 +80,9 @@ declare module 'kurento-client' {
       getInfo(): Promise<ServerInfo>;
       getInfo(callback: Callback<ServerInfo>): void;
       getPipelines(): Promise<MediaPipeline[]>;
+      getPipelines(callback: Callback<MediaPipeline[]>): void;
+      /** Percentage of the server's CPU used over `interval` ms (the call takes that long). */
+      getUsedCpu(interval: number, callback: Callback<number>): void;
       getSessions(): Promise<string[]>;
       getMetadata(): Promise<string>;
     }

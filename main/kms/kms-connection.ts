@@ -256,6 +256,22 @@ export class KmsConnection extends EventEmitter<KmsConnectionEvents> {
     this.emit('closed');
   }
 
+  /**
+   * What the server reports of its own load (ServerManager): how many pipelines it holds (every
+   * client's), and the share of its CPU used over `cpuIntervalMs` (the call takes that long;
+   * 0: not asked, undefined).
+   */
+  async load(cpuIntervalMs: number, timeoutMs: number): Promise<{ pipelines: number; usedCpu: number | undefined }> {
+    const { manager } = await this.call<{ manager: kurento.ServerManager }>(
+      'getServerManager',
+      (done) => this.#client.getServerManager((e, manager) => done(e, { manager })),
+      { timeoutMs },
+    );
+    const usedCpu = cpuIntervalMs > 0 ? await this.call<number>('getUsedCpu', (done) => manager.getUsedCpu(cpuIntervalMs, done), { timeoutMs: timeoutMs + cpuIntervalMs }) : undefined;
+    const pipelines = await this.call<kurento.MediaPipeline[]>('getPipelines', (done) => manager.getPipelines(done), { timeoutMs });
+    return { pipelines: pipelines.length, usedCpu: usedCpu === undefined ? undefined : Number(usedCpu) };
+  }
+
   /** Waits for the socket, then asks for ServerInfo: a Kurento server with FaceOverlayFilter answers it. */
   async #checkServer(): Promise<void> {
     const deadline = Date.now() + this.timeouts.connectMs;

@@ -31,6 +31,11 @@ export interface MirrorSessionOptions {
   anchor?: 'face' | 'eyes';
   /** More hat URLs: each face its own (the engine takes turns with hatUri; KMS ignores the tag and draws hatUri on all). */
   moreHatUris?: string[];
+  /**
+   * Whether another media server can take over a mirror lost on `kms` (a pool): the page is
+   * then told to start again at once (ErrorMessage.retry).
+   */
+  failover?: (kms: KmsConnection) => boolean;
   /** What connect() reaches: the built-in engine or another media server (only for the page's "waiting" text). */
   mediaServer?: 'engine' | 'media-server';
   /** STUN/TURN for the media server's WebRtcEndpoint (Kurento takes IP addresses, not host names). */
@@ -265,7 +270,8 @@ export class MirrorSession {
     for (const detach of run.detach) detach();
     if (error) {
       this.#log(`mirror failed (${error.problem}): ${error.message}`);
-      if (!this.#closed) this.#o.send({ id: 'error', message: error.message, code: error.problem });
+      const retry = error.problem === 'kms-lost' && run.kms !== undefined && this.#o.failover?.(run.kms) === true;
+      if (!this.#closed) this.#o.send({ id: 'error', message: error.message, code: error.problem, ...(retry && { retry }) });
     }
     this.#sendStatus(run, { kind: 'stopped', reason: error ? error.problem : 'stop' }, true);
     return run.ended;

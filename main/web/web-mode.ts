@@ -23,13 +23,19 @@ import { MirrorSession } from '../mirror/session.js';
 import { serveMirrorSocket } from './mirror-socket.js';
 import { RENDERER_DIR, serveRendererFile } from './renderer-files.js';
 import { SiteOrigins } from './site-origins.js';
+import { MediaServerPool, type ServerPoolOptions } from '../kms/server-pool.js';
 import { selfSignedCertificate } from './tls-certificate.js';
 
 export interface WebModeOptions {
   /** The page's address (the tutorial's --as_uri). Port 0 picks a free port. */
   asUri?: string;
-  /** The media server (the tutorial's --ws_uri): `builtin`, or ws[s]://host:port/kurento. */
-  wsUri?: string;
+  /**
+   * The media server (the tutorial's --ws_uri): `builtin`, or ws[s]://host:port/kurento; or
+   * several: a pool, each mirror on the least-loaded one that is up (main/kms/server-pool.ts).
+   */
+  wsUri?: string | readonly string[];
+  /** The pool's settings (several wsUri). */
+  pool?: ServerPoolOptions;
   /**
    * A built-in hat's name, an http(s):// URL or a local .png (default: the first built-in hat);
    * `each-face`, or a list of such: each face its own, in turn.
@@ -54,6 +60,8 @@ export interface WebMode {
   notes: string[];
   /** The media server connections (its `builtin` connection knows the engine's URI). */
   registry: KmsRegistry;
+  /** With several media servers: where mirrors go, and each server's state. */
+  pool?: MediaServerPool;
   /** Stops: sockets closed, sessions released, engine stopped. */
   close(): Promise<void>;
 }
@@ -61,7 +69,9 @@ export interface WebMode {
 export async function startWebMode(options: WebModeOptions = {}): Promise<WebMode> {
   const log = options.log ?? (() => {});
   const notes: string[] = [];
-  const wsUri = checkWsUri(options.wsUri ?? WEB_DEFAULTS.wsUri);
+  const wsUris = (typeof options.wsUri === 'string' ? [options.wsUri] : options.wsUri?.length ? options.wsUri : [WEB_DEFAULTS.wsUri]).map(checkWsUri);
+  // The hat server's address as the media servers see it: any remote one's (it then listens on every interface).
+  const wsUri = wsUris.find((u) => u !== BUILTIN_KMS && !isLoopbackHost(new URL(u).hostname)) ?? wsUris[0]!;
   const page = new URL(options.asUri ?? WEB_DEFAULTS.asUri);
   const host = page.hostname.replace(/^\[|\]$/g, '');
   const loopback = isLoopbackHost(host);
@@ -86,6 +96,8 @@ export async function startWebMode(options: WebModeOptions = {}): Promise<WebMod
     throw err;
   }
   const registry = new KmsRegistry({ timeouts: options.kmsTimeouts, log, engineLog: options.engineLog });
+  const pool = wsUris.length > 1 ? new MediaServerPool(wsUris, registry, { log, ...options.pool }) : undefined;
+  const mediaServer = wsUris.every((u) => u === BUILTIN_KMS) ? 'engine' : 'media-server';
 
   const rendererDir = options.rendererDir ?? RENDERER_DIR;
   let origins!: SiteOrigins; // set once the port is known, before any request can arrive
@@ -117,8 +129,9 @@ export async function startWebMode(options: WebModeOptions = {}): Promise<WebMod
       const done = serveMirrorSocket(
         ws,
         (send) => new MirrorSession({
-          connect: () => registry.get(wsUri),
-          mediaServer: wsUri === BUILTIN_KMS ? 'engine' : 'media-server',
+          connect: pool ? () => pool.place() : () => registry.get(wsUri),
+          failover: pool && ((kms) => pool.canTakeOver(kms)),
+          mediaServer,
           hatUri,
           moreHatUris,
           // Glasses and masks bring their own placement, on the eyes.
@@ -149,13 +162,16 @@ export async function startWebMode(options: WebModeOptions = {}): Promise<WebMod
   origins = new SiteOrigins(page);
   // Ready before the first Start: the built-in engine starts (and warms its face detector) now,
   // in the background; another media server is connected now, so a bad one shows in the log at once.
-  registry.get(wsUri).catch((err: Error) => log(`the media server is not ready: ${err.message}`));
+  if (pool) pool.start();
+  else registry.get(wsUri).catch((err: Error) => log(`the media server is not ready: ${err.message}`));
 
   return {
     url: page.href,
     notes,
     registry,
+    pool,
     async close() {
+      pool?.close();
       for (const ws of wss.clients) ws.terminate();
       await Promise.all(served);
       server.closeAllConnections();

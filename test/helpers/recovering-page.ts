@@ -2,7 +2,8 @@
  * A Node-side kiosk page: the tutorial's page (TutorialPage + a wrtc FakeCameraPeer) driven by
  * the same RecoveryController the real page uses in kiosk mode (common/recovery.ts). Each
  * attempt is a new camera peer and a new `start` on the same link, as the page does after
- * "Try again"; the link itself (a MirrorSession in tests) lives on.
+ * "Try again"; the link itself (a MirrorSession in tests) lives on. An error that says another
+ * media server can take the mirror (`retry`, a pool) starts a new attempt at once, as MirrorApp does.
  *
  *   const page = new RecoveringPage((m) => void session.handle(parseClientMessage(JSON.stringify(m))!));
  *   // session's send: (m) => page.receive(m)
@@ -31,6 +32,7 @@ export class RecoveringPage {
   readonly #live = new Map<number, number>();
   readonly #waiters = new Set<() => void>();
   #stoppedThisAttempt = false;
+  #oldRunStopped = false;
   #closed = false;
 
   constructor(private readonly link: (message: object) => void) {
@@ -51,7 +53,13 @@ export class RecoveringPage {
   /** Every server → page message goes here. */
   receive(message: ServerMessage): void {
     this.#page?.receive(JSON.parse(JSON.stringify(message)) as ServerMessage);
-    if (message.id === 'error') this.#stopped(message.code);
+    if (message.id === 'error' && message.retry && !this.#closed) {
+      // As MirrorApp does: another media server can take the mirror, so start again at once.
+      this.#note(`failover ${message.code}`);
+      this.#startAttempt();
+      this.#oldRunStopped = true; // its 'stopped' status follows: it is the lost run's, not the new one's
+    } else if (message.id === 'error') this.#stopped(message.code);
+    else if (message.id === 'status' && message.status.kind === 'stopped' && this.#oldRunStopped) this.#oldRunStopped = false;
     else if (message.id === 'status' && message.status.kind === 'stopped') this.#stopped(message.status.reason);
     else if (message.id === 'status' && message.status.kind === 'problem') {
       this.#note(`problem ${message.status.problem}`);
