@@ -15,6 +15,9 @@
  * (bench/motion-browser.ts; --client wrtc|chromium picks one), --seconds scored per clip,
  * --clips still,pan,… picks clips (default: all).
  *
+ * --failover N: only the media server pool (bench/failover.ts): N SIGKILLs of one of three
+ * engines, the time until each of its mirrors shows frames again on another.
+ *
  * Clients: `wrtc` is a Node fake camera (bench/measure.ts); `chromium` is the real page in headless
  * Chromium through web mode (bench/browser.ts). Both run by default; without --sessions/--starts
  * wrtc runs 1,2,4,8 sessions and 20 Starts, Chromium 1,2,4 and 10 (+ the cold one).
@@ -36,6 +39,7 @@ import { measureBrowser, type BrowserResult } from './browser.js';
 import { measureMotion, summarizeMotion, type MotionResult, type MotionRun } from './motion.js';
 import { measureMotionChromium } from './motion-browser.js';
 import { CLIP_NAMES, type ClipName } from './motion-clips.js';
+import { measureFailover, type FailoverResult } from './failover.js';
 import { measureStarts, runSessions, type Camera, type RunResult, type StartsResult } from './measure.js';
 import { machineInfo, openServer } from './server.js';
 import { renderBench } from './report.js';
@@ -68,6 +72,8 @@ export interface BenchResult {
   browser: BrowserResult | null;
   /** `--motion` only (the other clients do not run then). */
   motion: MotionResult | null;
+  /** `--failover N` only: a pool of three engines, each kill's mirrors back on the others. */
+  failover: FailoverResult | null;
   targets: TargetResult[];
   durationSeconds: number;
 }
@@ -78,7 +84,7 @@ const CLIENTS: Client[] = ['wrtc', 'chromium'];
 const DEFAULT_SESSIONS: Record<Client, string> = { wrtc: '1,2,4,8', chromium: '1,2,4' };
 const DEFAULT_STARTS: Record<Client, string> = { wrtc: '20', chromium: '10' };
 
-const USAGE = 'usage: npm run bench -- [--motion [--clips a,b]] [--client wrtc|chromium|all] [--kms ws://…] [--kms-pid N] [--seconds N] [--warmup N] [--sessions 1,2,4,8] [--starts N] [--width W --height H --fps F] [--no-loopback] [--repeat N] [--under-load K] [--hat-url URL] [--json FILE] [--markdown] [--cpu-prof DIR] [--engine-arg FLAG]… [--quiet]';
+const USAGE = 'usage: npm run bench -- [--motion [--clips a,b]] [--failover N] [--client wrtc|chromium|all] [--kms ws://…] [--kms-pid N] [--seconds N] [--warmup N] [--sessions 1,2,4,8] [--starts N] [--width W --height H --fps F] [--no-loopback] [--repeat N] [--under-load K] [--hat-url URL] [--json FILE] [--markdown] [--cpu-prof DIR] [--engine-arg FLAG]… [--quiet]';
 
 function parse() {
   const { values } = parseArgs({
@@ -103,6 +109,7 @@ function parse() {
       quiet: { type: 'boolean', default: false },
       motion: { type: 'boolean', default: false },
       clips: { type: 'string' },
+      failover: { type: 'string' },
       'under-load': { type: 'string', default: '0' },
       help: { type: 'boolean', default: false },
     },
@@ -127,7 +134,8 @@ function parse() {
   const clients = values.client === 'all' ? CLIENTS : CLIENTS.filter((c) => c === values.client);
   if (clients.length === 0) throw new Error(`--client must be wrtc, chromium or all, got "${values.client}"`);
   return {
-    clients: values.motion ? [] : clients,
+    failover: values.failover === undefined ? 0 : Math.round(num('failover', values.failover, 1)),
+    clients: values.motion || values.failover !== undefined ? [] : clients,
     motionClients: values.motion ? clients : [],
     motion: values.motion,
     motionSessions: sessionsOf(values.sessions ?? '1,4'),
@@ -190,6 +198,7 @@ async function main(): Promise<number> {
       await server.close();
     }
   }
+  const failover = o.failover ? await measureFailover({ kills: o.failover, log }) : null;
   let motion: MotionResult | null = null;
   if (o.motion) {
     const mo = { clips: o.clips, sessions: o.motionSessions, seconds: o.seconds, warmupSeconds: o.warmup, width: o.camera.width, height: o.camera.height, log };
@@ -252,7 +261,8 @@ async function main(): Promise<number> {
     starts,
     browser,
     motion,
-    targets: evaluateTargets(o.camera, runs, starts, browser, motion),
+    failover,
+    targets: evaluateTargets(o.camera, runs, starts, browser, motion, failover),
     durationSeconds: Math.round((Date.now() - t0) / 1000),
   };
   report(renderBench(result, o.markdown));

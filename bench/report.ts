@@ -38,6 +38,10 @@ export function renderBench(r: BenchResult, markdown = false): string {
   }
   if (r.browser) lines.push(...renderBrowser(r.browser, md), '');
   if (r.motion) lines.push(...renderMotion(r.motion, md), '');
+  if (r.failover) {
+    lines.push(`Failover: ${r.failover.servers} engine processes in a pool, ${r.failover.mirrors} mirrors (wrtc kiosk pages); the busiest engine SIGKILLed, then restarted`);
+    lines.push(renderTable(['kill', 'server', 'mirrors', 'frames again after (ms)', 'lost'], r.failover.kills.map((k, i) => [i + 1, k.server, k.moved, k.timesMs.join(', '), k.lost]), md), '');
+  }
 
   lines.push('Targets');
   lines.push(renderTable(['target', 'measured', 'result'], r.targets.map((t) => [t.target, t.value, metText(t.met)]), md));

@@ -2,6 +2,7 @@
 import type { BrowserResult } from './browser.js';
 import type { Camera, RunResult, StartsResult } from './measure.js';
 import type { MotionResult, MotionRun } from './motion.js';
+import type { FailoverResult } from './failover.js';
 import { fmt } from './table.js';
 
 export interface TargetResult {
@@ -35,9 +36,12 @@ export const TARGETS = {
   motionLagFrames: 1,
   motionRollP95Deg: 5,
   motionStillJitterP95Px: 2,
+  /** A pool's failover (issue 13), bench --failover. */
+  failoverMaxMs: 3000,
 };
 
-export function evaluateTargets(cam: Camera, runs: RunResult[], starts: StartsResult | null, browser: BrowserResult | null = null, motion: MotionResult | null = null): TargetResult[] {
+export function evaluateTargets(cam: Camera, runs: RunResult[], starts: StartsResult | null, browser: BrowserResult | null = null, motion: MotionResult | null = null, failover: FailoverResult | null = null): TargetResult[] {
+  if (failover) return failoverTargets(failover);
   const out: TargetResult[] = [];
   if (motion) return motionTargets(cam, motion);
   const mirror = (n: number) => runs.find((r) => r.pipeline === 'mirror' && r.sessions === n && !r.error);
@@ -191,6 +195,14 @@ function motionTargets(cam: Camera, m: MotionResult): TargetResult[] {
     );
   }
   return out;
+}
+
+function failoverTargets(f: FailoverResult): TargetResult[] {
+  const t = f.timesMs;
+  return [
+    { target: `failover: a killed server's mirrors show frames again within ${TARGETS.failoverMaxMs / 1000} s (max of ${f.kills.length} kills)`, value: t.max === null ? 'not measured' : `max ${t.max} ms, p50 ${t.p50} ms (${t.n} mirrors)`, met: t.max === null ? null : t.max <= TARGETS.failoverMaxMs },
+    { target: 'failover: no mirror lost', value: `${f.lost} lost`, met: f.kills.length ? f.lost === 0 : null },
+  ];
 }
 
 export function metText(met: boolean | null): string {

@@ -11,7 +11,6 @@
  * The measured recovery times are printed (t.diagnostic) and bounded generously.
  */
 import assert from 'node:assert/strict';
-import net from 'node:net';
 import { test } from 'node:test';
 import { parseClientMessage } from '../common/mirror-protocol.js';
 import { startEngine, type EngineProcess } from '../engine/start.js';
@@ -23,6 +22,7 @@ import { makeHatDir } from './helpers/hat-fixture.js';
 import { exitAfterTests } from './helpers/process-exit.js';
 import { RecoveringPage } from './helpers/recovering-page.js';
 import { waitFor } from './helpers/wait.js';
+import { freePort } from './helpers/free-port.js';
 
 exitAfterTests();
 
@@ -125,12 +125,4 @@ function describeLog(page: RecoveringPage, since: number): string {
     .filter((e) => e.t >= since)
     .map((e) => `+${Math.round(e.t - since)} ms ${e.what}`)
     .join(', ');
-}
-
-async function freePort(): Promise<number> {
-  const s = net.createServer().listen(0, '127.0.0.1');
-  await new Promise((r) => s.once('listening', r));
-  const { port } = s.address() as net.AddressInfo;
-  await new Promise((r) => s.close(r));
-  return port;
 }

@@ -12,7 +12,6 @@
  * measured by `npm run bench -- --failover` (docs/performance.md).
  */
 import assert from 'node:assert/strict';
-import net from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { parseClientMessage } from '../common/mirror-protocol.js';
 import { startEngine, type EngineProcess } from '../engine/start.js';
@@ -25,6 +24,7 @@ import { makeHatDir } from './helpers/hat-fixture.js';
 import { exitAfterTests } from './helpers/process-exit.js';
 import { RecoveringPage } from './helpers/recovering-page.js';
 import { waitFor } from './helpers/wait.js';
+import { freePort } from './helpers/free-port.js';
 
 exitAfterTests();
 
@@ -47,13 +47,6 @@ function pooledMirror(pool: MediaServerPool, hatUri: string) {
   };
 }
 
-async function freePort(): Promise<number> {
-  const s = net.createServer().listen(0, '127.0.0.1');
-  await new Promise((r) => s.once('listening', r));
-  const { port } = s.address() as net.AddressInfo;
-  await new Promise((r) => s.close(r));
-  return port;
-}
 
 describe('media server pool: three engine processes', () => {
   const ports: number[] = [];
