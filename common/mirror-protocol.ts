@@ -79,8 +79,20 @@ export type MirrorStatus =
   | { kind: 'media-out'; flowing: boolean }
   | { kind: 'problem'; problem: MirrorProblem; message: string }
   | { kind: 'problem-cleared'; problem: MirrorProblem }
+  /** With a pool of media servers (issue 13): which one took this mirror, and every server's state then. */
+  | { kind: 'media-servers'; current: string; servers: MediaServerSummary[] }
   /** The mirror ended: reason 'stop' (the page asked) or the MirrorProblem that ended it. */
   | { kind: 'stopped'; reason: string };
+
+/** One media server of a pool, as the page's stats overlay shows it. */
+export interface MediaServerSummary {
+  uri: string;
+  state: 'checking' | 'up' | 'down';
+  /** Its pipelines (every client's) at the last check, plus mirrors placed since. */
+  mirrors: number;
+  /** Why it is down. */
+  reason?: string;
+}
 
 export const MIRROR_WS_PATH = '/magicmirror';
 

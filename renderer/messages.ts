@@ -187,6 +187,10 @@ export const TEXT = {
   statsIn: 'in',
   statsOut: 'out',
   statsSize: 'size',
+  statsServer: 'server',
+  statsPool: 'pool',
+  /** One media server of a pool in the stats overlay: where it is, and how it is. */
+  statsPoolServer: (uri: string, state: string, mirrors: number) => `${uri.replace(/^wss?:\/\//, '').replace(/\/kurento$/, '')} ${state === 'up' ? `up, ${mirrors} mirror${mirrors === 1 ? '' : 's'}` : state}`,
   status: {
     connecting: 'Connecting to the mirror service…',
     ready: 'Ready',

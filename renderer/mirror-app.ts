@@ -190,6 +190,7 @@ export class MirrorApp {
       waiting: (what) => {
         if (this.model.state === 'starting') this.update({ status: { text: what === 'engine' ? TEXT.status.startingEngine : TEXT.status.connectingMediaServer, tone: 'busy' } });
       },
+      mediaServers: (current, servers) => this.stats.setMediaServers(current, servers),
       answered: () => this.update({ state: 'running', status: { text: TEXT.status.waitingForVideo, tone: 'busy' } }),
       firstFrame: () => {
         this.failovers = 0;

@@ -7,7 +7,7 @@
  * ICE failure, no frames arriving, the camera going away.
  */
 import kurentoUtils from 'kurento-utils';
-import type { IceCandidateJson, ServerMessage } from '../common/mirror-protocol.js';
+import type { IceCandidateJson, MediaServerSummary, ServerMessage } from '../common/mirror-protocol.js';
 import type { Problem } from './messages.js';
 import { markStep } from './timing.js';
 import type { MirrorTransport } from './transport/transport.js';
@@ -15,6 +15,8 @@ import type { MirrorTransport } from './transport/transport.js';
 export interface SessionEvents {
   /** The server waits for its media server (the built-in engine starting, or a connection opening). */
   waiting(what: 'engine' | 'media-server'): void;
+  /** With a pool of media servers: which took the mirror, and each one's state. */
+  mediaServers(current: string, servers: MediaServerSummary[]): void;
   /** The server's answer is applied: the tutorial's I_CAN_STOP. */
   answered(): void;
   /** The mirror <video> shows its first frame. */
@@ -155,6 +157,7 @@ export class MirrorSession {
         else if (status.kind === 'stopped') this.end({ stoppedReason: status.reason });
         else if (status.kind === 'media-in' && status.flowing) markStep('serverMedia');
         else if (status.kind === 'waiting') events.waiting(status.for);
+        else if (status.kind === 'media-servers') events.mediaServers(status.current, status.servers);
         // 'ice' repeats what the local peer connection reports; 'media-in'/'media-out' not
         // flowing come as 'no-media' problems too.
         break;

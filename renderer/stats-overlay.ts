@@ -4,6 +4,7 @@
  * time of the selected ICE candidate pair, the video bitrates both ways and the received size.
  */
 import { TEXT } from './messages.js';
+import type { MediaServerSummary } from '../common/mirror-protocol.js';
 
 const INTERVAL_MS = 1000;
 
@@ -21,7 +22,14 @@ export class StatsOverlay {
   private timer = 0;
   private lastTick = 0;
 
+  /** With a pool of media servers: the one serving this mirror, and each one's state when it was placed. */
+  private servers?: { current: string; servers: MediaServerSummary[] };
+
   constructor(private readonly panel: HTMLElement, private readonly video: HTMLVideoElement) {}
+
+  setMediaServers(current: string, servers: MediaServerSummary[]): void {
+    this.servers = { current, servers };
+  }
 
   get visible(): boolean {
     return !this.panel.hidden;
@@ -74,6 +82,12 @@ export class StatsOverlay {
       [TEXT.statsIn, rates ? formatBitrate(rates.in) : '—'],
       [TEXT.statsOut, rates ? formatBitrate(rates.out) : '—'],
       [TEXT.statsSize, stats?.size ?? '—'],
+      ...(this.servers
+        ? ([
+            [TEXT.statsServer, this.servers.current],
+            [TEXT.statsPool, this.servers.servers.map((s) => TEXT.statsPoolServer(s.uri, s.state, s.mirrors)).join(' · ')],
+          ] as [string, string][])
+        : []),
     ]);
   }
 

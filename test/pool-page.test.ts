@@ -72,6 +72,17 @@ test('the engine under a running mirror is SIGKILLed: "Reconnecting…", then th
   assert.ok(lines.some((l) => l.includes('is down')), 'the failure is logged');
   assert.ok(!shown.includes('Mirror stopped'), 'no dead end on the way');
 
+  // The stats overlay names the server the mirror runs on, and each server's state.
+  await page.locator('#stats-toggle').click();
+  const host = (uri: string) => uri.replace(/^ws:\/\//, '').replace(/\/kurento$/, '');
+  await page.waitForFunction((h) => document.querySelector('#stats')?.textContent?.includes(h), host(survivor.uri), { timeout: 5000 });
+  const overlay = (await page.locator('#stats').textContent()) ?? '';
+  t.diagnostic(`stats overlay: ${overlay}`);
+  assert.match(overlay, new RegExp(`${host(survivor.uri)} up, 1 mirror`));
+  assert.match(overlay, new RegExp(`${host(engines[victim]!.uri)} down`));
+  await page.waitForTimeout(2500); // two samples: the overlay's rates and fps are filled in
+  await page.screenshot({ path: new URL('../docs/pool-stats.png', import.meta.url).pathname });
+
   await page.locator('#start-stop').click();
   await waitFor(async () => (await engineCounts(survivor.uri)).pipelines === 0, 5000, 'pipeline released after Stop');
   await page.context().close();

@@ -13,6 +13,7 @@
  * One log line per placement and per change of a server's state.
  */
 import { POOL_DEFAULTS } from '../defaults.js';
+import type { MediaServerSummary } from '../../common/mirror-protocol.js';
 import { MirrorError, PROBLEM_TEXT, asMirrorError } from '../problems.js';
 import { KmsConnection } from './kms-connection.js';
 import type { KmsConnections } from './kms-connections.js';
@@ -90,6 +91,12 @@ export class MediaServerPool {
   /** Every server's state, in the order given. */
   view(): PoolServerView[] {
     return this.#servers.map((s) => ({ uri: s.uri, state: s.state, reason: s.reason, pipelines: s.pipelines, usedCpu: s.usedCpu, placedSinceCheck: s.placed.length }));
+  }
+
+  /** The pool as the page's stats overlay shows it: the server behind `kms`, and every server's state. */
+  summaryFor(kms: KmsConnection): { current: string; servers: MediaServerSummary[] } {
+    const current = this.#servers.find((s) => s.watched === kms)?.uri ?? kms.uri;
+    return { current, servers: this.#servers.map((s) => ({ uri: s.uri, state: s.state, mirrors: load(s), ...(s.reason && { reason: s.reason }) })) };
   }
 
   /** Whether a server other than the one behind `kms` is up with room: a mirror lost there can start again at once. */

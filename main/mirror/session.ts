@@ -12,7 +12,7 @@
  * stop or failure happens. Failures reach the page as an `error` message a person can read.
  */
 import kurento from 'kurento-client';
-import type { ClientMessage, IceCandidateJson, MirrorStatus, ServerMessage } from '../../common/mirror-protocol.js';
+import type { ClientMessage, IceCandidateJson, MediaServerSummary, MirrorStatus, ServerMessage } from '../../common/mirror-protocol.js';
 import { ANCHOR_TAG, EACH_FACE_TAG, TILT_TAG } from '../../common/filter-tags.js';
 import { HAT_PLACEMENT, SESSION_TIMINGS, type HatPlacement, type SessionTimings } from '../defaults.js';
 import { KmsAnswerError, type KmsConnection } from '../kms/kms-connection.js';
@@ -36,6 +36,8 @@ export interface MirrorSessionOptions {
    * then told to start again at once (ErrorMessage.retry).
    */
   failover?: (kms: KmsConnection) => boolean;
+  /** With a pool: which server took the mirror and every server's state (sent to the page as a `media-servers` status). */
+  mediaServers?: (kms: KmsConnection) => { current: string; servers: MediaServerSummary[] };
   /** What connect() reaches: the built-in engine or another media server (only for the page's "waiting" text). */
   mediaServer?: 'engine' | 'media-server';
   /** STUN/TURN for the media server's WebRtcEndpoint (Kurento takes IP addresses, not host names). */
@@ -167,6 +169,7 @@ export class MirrorSession {
     run.checkAlive();
     run.kms = kms;
     this.#watchConnection(run, kms);
+    if (this.#o.mediaServers) this.#sendStatus(run, { kind: 'media-servers', ...this.#o.mediaServers(kms) });
 
     const { pipeline } = await kms.createPipeline();
     run.pipeline = pipeline;

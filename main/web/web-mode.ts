@@ -131,6 +131,7 @@ export async function startWebMode(options: WebModeOptions = {}): Promise<WebMod
         (send) => new MirrorSession({
           connect: pool ? () => pool.place() : () => registry.get(wsUri),
           failover: pool && ((kms) => pool.canTakeOver(kms)),
+          mediaServers: pool && ((kms) => pool.summaryFor(kms)),
           mediaServer,
           hatUri,
           moreHatUris,
