@@ -82,7 +82,7 @@ export async function measureFailover(o: { kills: number; log?: (line: string) =
       await page.close();
       await session.close();
     }));
-    pool.close();
+    await pool.close();
     await registry.close();
     await Promise.all(engines.map((e) => e.close()));
     await hats.close();

@@ -43,10 +43,14 @@ export interface ConnectionTestRequest {
   timeoutMs: number;
 }
 
-export type ConnectionTestResult =
+export type ConnectionTestResult = (
   /** message names the server and its version; version is the Kurento version it reports. */
   | { ok: true; message: string; version: string }
-  | { ok: false; problem: MirrorProblem; message: string };
+  | { ok: false; problem: MirrorProblem; message: string }
+) & {
+  /** For a list of media servers: each one's own result (ok: at least one answers). */
+  servers?: { uri: string; ok: boolean; message: string }[];
+};
 
 export interface InvokeContract {
   'mirror:connect': { request: undefined; response: LinkRef };

@@ -36,6 +36,7 @@ export const PROBLEM_TEXT = {
   reconnecting: (uri: string) => `The connection to the media server at ${uri} is down; trying to reconnect.`,
   lost: (uri: string) => `Lost the connection to the media server at ${uri}. Start the mirror again.`,
   restarted: (uri: string) => `The media server at ${uri} restarted, so this mirror is gone. Start it again.`,
+  poolAnswers: (ok: number, of: number) => `${ok} of ${of} media servers answer.`,
   noMediaServer: (why: string[]) => `No media server can take this mirror now: ${why.join('; ')}.`,
   engineExited: (how: string) => `The built-in media server stopped unexpectedly (${how}). Start the mirror again.`,
   // engine-failed

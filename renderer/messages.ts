@@ -245,9 +245,9 @@ export const SETTINGS_TEXT = {
   // ── media server ──
   serverSection: 'Media server',
   kmsUri: 'Media server address',
-  kmsUriHint: '“builtin”: the media server inside Magic Mirror. Or a Kurento Media Server’s address, like ws://localhost:8888/kurento.',
+  kmsUriHint: '“builtin”: the media server inside Magic Mirror. Or a Kurento Media Server’s address, like ws://localhost:8888/kurento. Several, separated by commas, share the mirrors between them.',
   kmsUriIssue: {
-    empty: 'Enter “builtin” or the address of a Kurento media server.',
+    empty: 'Enter “builtin” or the address of a Kurento media server (several: separated by commas).',
     spaces: 'The address can’t contain spaces.',
     scheme: 'Start the address with ws:// or wss:// (like ws://localhost:8888/kurento), or enter “builtin”.',
     host: 'Add the server’s host name after ws://, like ws://localhost:8888/kurento.',
@@ -255,6 +255,7 @@ export const SETTINGS_TEXT = {
   },
   useBuiltin: 'Use built-in',
   testConnection: 'Test connection',
+  testServers: (ok: number, of: number) => `${ok} of ${of} media servers answer.`,
   testing: 'Connecting…',
   testOk: 'Connected',
   testVersion: (version: string) => `Kurento ${version}`,

@@ -153,6 +153,17 @@ describe('the desktop page over IPC (headless Chromium, real main side)', () => 
       assert.ok(refused.text.includes(`Cannot reach the media server at ${uri}: connection refused.`), refused.text);
     }
 
+    // A list (a pool): each server on its own line, with its reason; usable since one answers.
+    const refusedUri = `ws://127.0.0.1:${await closedPort()}/kurento`;
+    const list = await testConnection(page, `builtin, ${refusedUri}`);
+    assert.equal(list.tone, 'ok', list.text);
+    assert.ok(list.text.includes(T.testServers(1, 2)), list.text);
+    const lines = await page.locator('#settings-test-result .test-servers li').allTextContents();
+    assert.equal(lines.length, 2, lines.join(' | '));
+    assert.match(lines[0]!, /^✓ Connected to ws:\/\/127\.0\.0\.1:\d+\/kurento: Magic Mirror's built-in media server/);
+    assert.equal(lines[1], `✗ Cannot reach the media server at ${refusedUri}: connection refused. Is Kurento Media Server running there?`);
+    await page.screenshot({ path: path.join(ROOT, 'docs/ui-settings-pool.png') });
+
     // For the screenshot: the built-in engine, tested.
     const ok = await testConnection(page, 'builtin');
     assert.equal(ok.tone, 'ok');

@@ -284,7 +284,7 @@ describe('channel handlers', () => {
     assert.deepEqual(result, {
       ok: false,
       problems: [
-        { path: 'kmsUri', message: 'must be "builtin" or a ws:// or wss:// address, like ws://localhost:8888/kurento' },
+        { path: 'kmsUri', message: 'must be "builtin" or a ws:// or wss:// address, like ws://localhost:8888/kurento (several: separated by commas)' },
         { path: 'overlay.widthPercent', message: 'must be a number' },
       ],
     });

@@ -249,6 +249,24 @@ describe('MirrorService behind the IPC path', () => {
     }
   });
 
+  test('a list of media servers (a pool): the mirror runs on the one that answers; the page is told which, and how each is', async () => {
+    const refused = 'ws://127.0.0.1:1/kurento';
+    await save({ kmsUri: `${refused}, builtin` });
+    const a = await openPage(1, { background: 'none', width: 320, height: 240 });
+    try {
+      await a.run();
+      assert.equal(await pipelines(), 1, 'the mirror runs on the built-in engine');
+      const status = a.page.received.find((m) => m.id === 'status' && m.status.kind === 'media-servers');
+      assert.ok(status?.id === 'status' && status.status.kind === 'media-servers', 'a media-servers status');
+      assert.equal(status.status.current, 'builtin');
+      assert.deepEqual(status.status.servers.map((x) => [x.uri, x.state]), [[refused, 'down'], ['builtin', 'up']]);
+      assert.match(status.status.servers[0]!.reason ?? '', /connection refused/);
+    } finally {
+      a.peer.close();
+      await save({ kmsUri: 'builtin' });
+    }
+  });
+
   test('what keeps a start from working is told to the page: an unreachable media server, a hat file that is gone', async () => {
     await save({ kmsUri: 'ws://127.0.0.1:1/kurento' });
     const a = await openPage(1, { background: 'none', width: 320, height: 240 });

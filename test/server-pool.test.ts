@@ -72,7 +72,7 @@ describe('media server pool: three engine processes', () => {
   });
   after(async () => {
     await Promise.all(mirrors.map((m) => m.close()));
-    pool?.close();
+    await pool?.close();
     await registry?.close();
     await Promise.all(engines.map((e) => e.close()));
     await hats?.close();
@@ -146,7 +146,7 @@ test('bad URIs in the list are reported with their reasons and do not block the 
     assert.equal((await engineCounts(good.uri)).pipelines, 1);
   } finally {
     await m.close();
-    pool.close();
+    await pool.close();
     await registry.close();
     await good.close();
     await hats.close();

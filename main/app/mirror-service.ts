@@ -7,6 +7,7 @@
  *
  * - media server: `kmsUri`; `builtin` is the engine the app hosts with a plain Node
  *   (EngineHost, `engineUri`), never startEngine(), which would run it with Electron;
+ *   several, comma-separated: a pool (main/kms/server-pool.ts) of that list;
  * - hat: a built-in hat or the person's PNG, served to the media server by a HatServer —
  *   on loopback for the built-in engine or a media server on this machine, on all
  *   interfaces for a remote one (each started when first needed);
@@ -24,6 +25,8 @@ import { HatServer } from '../hats/hat-server.js';
 import { isLoopbackHost } from '../hats/local-address.js';
 import type { MirrorLink, MirrorLinkPeer, OpenMirrorLink } from '../ipc/mirror-links.js';
 import { KmsConnections } from '../kms/kms-connections.js';
+import { MediaServerPool } from '../kms/server-pool.js';
+import { splitKmsUris } from '../../common/kms-uri.js';
 import { MirrorSession, type EndpointIceServers } from '../mirror/session.js';
 import { MirrorError, PROBLEM_TEXT, asMirrorError } from '../problems.js';
 
@@ -59,6 +62,8 @@ export class MirrorService {
   readonly #log: (line: string) => void;
   readonly #kms: KmsConnections;
   readonly #hatServers = new Map<string, Promise<HatServer>>();
+  /** The pool of the settings' list of media servers (by the list), while one is in use. */
+  readonly #pools = new Map<string, MediaServerPool>();
   /** Resolved hat URIs by media server and hat: a local file is published once, not per link. */
   readonly #hatUris = new Map<string, Promise<string>>();
   /** Links not yet closed, with the promise of their session. */
@@ -95,6 +100,7 @@ export class MirrorService {
   async close(): Promise<void> {
     this.#closed = true;
     await Promise.all([...this.#links].map((l) => l.close()));
+    await Promise.all([...this.#pools.values()].map((pool) => pool.close()));
     await this.#kms.close();
     const servers = await Promise.allSettled(this.#hatServers.values());
     await Promise.all(servers.map((s) => (s.status === 'fulfilled' ? s.value.close() : undefined)));
@@ -130,11 +136,17 @@ export class MirrorService {
   }
 
   async #session(s: Settings, send: (message: ServerMessage) => void): Promise<MirrorSession> {
-    const [hatUrls, iceServers] = await Promise.all([this.#hatUrlsFor(s.hat, s.kmsUri), this.#iceServers(s)]);
+    const uris = splitKmsUris(s.kmsUri);
+    const pool = uris.length > 1 ? this.#pool(uris) : this.#noPool();
+    // The hats' address as the media servers see it: any remote one's (the hat server then listens on every interface).
+    const hatsFor = uris.find((u) => u !== BUILTIN_KMS && !isLoopbackHost(new URL(u).hostname)) ?? uris[0]!;
+    const [hatUrls, iceServers] = await Promise.all([this.#hatUrlsFor(s.hat, hatsFor), this.#iceServers(s)]);
     const [hatUri, ...moreHatUris] = hatUrls;
     return new MirrorSession({
-      connect: () => this.#kms.get(s.kmsUri),
-      mediaServer: s.kmsUri === BUILTIN_KMS ? 'engine' : 'media-server',
+      connect: pool ? () => pool.place() : () => this.#kms.get(uris[0]!),
+      failover: pool && ((kms) => pool.canTakeOver(kms)),
+      mediaServers: pool && ((kms) => pool.summaryFor(kms)),
+      mediaServer: uris.every((u) => u === BUILTIN_KMS) ? 'engine' : 'media-server',
       hatUri: hatUri!,
       moreHatUris,
       placement: s.overlay,
@@ -144,6 +156,25 @@ export class MirrorService {
       timings: this.#o.sessionTimings,
       log: this.#log,
     });
+  }
+
+  /** One media server again: the pool's checks stop. */
+  #noPool(): undefined {
+    for (const pool of this.#pools.values()) void pool.close();
+    this.#pools.clear();
+    return undefined;
+  }
+
+  #pool(uris: string[]): MediaServerPool {
+    const key = uris.join(',');
+    let pool = this.#pools.get(key);
+    if (!pool) {
+      // A new list replaces the old one (the page opens a new link after a save anyway).
+      this.#noPool();
+      pool = new MediaServerPool(uris, this.#kms, { log: this.#log });
+      this.#pools.set(key, pool);
+    }
+    return pool;
   }
 
   /** The chosen hat's URL as the media server fetches it; for each-face, every hat that takes turns. */

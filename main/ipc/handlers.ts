@@ -4,6 +4,7 @@
  */
 import type { ConnectionTestResult } from '../../common/ipc-contract.js';
 import type { Settings } from '../../common/settings.js';
+import { splitKmsUris } from '../../common/kms-uri.js';
 import { BUILTIN_KMS } from '../defaults.js';
 import type { NoticeBoard } from '../notices.js';
 import { PROBLEM_TEXT } from '../problems.js';
@@ -24,6 +25,19 @@ export interface IpcServices {
   settingsSaved(settings: Settings): void;
 }
 
+/** One media server's "Test connection" (`builtin`: the hosted engine, started if needed). */
+async function testOne(s: IpcServices, kmsUri: string, timeoutMs: number): Promise<ConnectionTestResult> {
+  let uri = kmsUri;
+  if (kmsUri === BUILTIN_KMS) {
+    try {
+      uri = await s.engineUri();
+    } catch (err) {
+      return { ok: false, problem: 'engine-failed', message: PROBLEM_TEXT.engineFailed((err as Error).message) };
+    }
+  }
+  return s.probeKms(uri, timeoutMs);
+}
+
 export function createInvokeHandlers(s: IpcServices): InvokeHandlers {
   return {
     'mirror:connect': (owner) => s.links.connect(owner),
@@ -36,15 +50,15 @@ export function createInvokeHandlers(s: IpcServices): InvokeHandlers {
       return result;
     },
     'settings:test-connection': async (_owner, { kmsUri, timeoutMs }) => {
-      let uri = kmsUri;
-      if (kmsUri === BUILTIN_KMS) {
-        try {
-          uri = await s.engineUri();
-        } catch (err) {
-          return { ok: false, problem: 'engine-failed', message: PROBLEM_TEXT.engineFailed((err as Error).message) };
-        }
-      }
-      return s.probeKms(uri, timeoutMs);
+      const uris = splitKmsUris(kmsUri);
+      if (uris.length <= 1) return testOne(s, uris[0] ?? kmsUri, timeoutMs);
+      // A list: each server on its own, at once; usable if any answers.
+      const results = await Promise.all(uris.map((uri) => testOne(s, uri, timeoutMs)));
+      const servers = results.map((r, i) => ({ uri: uris[i]!, ok: r.ok, message: r.message }));
+      const good = results.filter((r): r is Extract<ConnectionTestResult, { ok: true }> => r.ok);
+      const message = `${PROBLEM_TEXT.poolAnswers(good.length, uris.length)} ${servers.map((r) => r.message).join(' ')}`;
+      if (good.length) return { ok: true, version: good[0]!.version, message, servers };
+      return { ok: false, problem: results[0]!.ok ? 'internal' : results[0]!.problem, message, servers };
     },
     'notices:list': () => s.notices.list(),
     'notices:dismiss': (_owner, { id }) => void s.notices.dismiss(id),

@@ -12,7 +12,8 @@
  * one that refuses it is down. A server that answers again is up and takes new mirrors.
  * One log line per placement and per change of a server's state.
  */
-import { POOL_DEFAULTS } from '../defaults.js';
+import net from 'node:net';
+import { BUILTIN_KMS, POOL_DEFAULTS } from '../defaults.js';
 import type { MediaServerSummary } from '../../common/mirror-protocol.js';
 import { MirrorError, PROBLEM_TEXT, asMirrorError } from '../problems.js';
 import { KmsConnection } from './kms-connection.js';
@@ -128,9 +129,14 @@ export class MediaServerPool {
     }
   }
 
-  close(): void {
+  /**
+   * No more checks; resolves once those in flight have returned, so the connections can be
+   * closed with no request pending (kurento-jsonrpc keeps a timer per unanswered request).
+   */
+  async close(): Promise<void> {
     this.#closed = true;
     clearInterval(this.#timer);
+    await Promise.allSettled(this.#servers.map((s) => s.checking));
   }
 
   #hasRoom(s: Server): boolean {
@@ -149,6 +155,9 @@ export class MediaServerPool {
 
   async #check(s: Server, cpuIntervalMs: number): Promise<void> {
     const began = performance.now();
+    // A server that is down is first knocked at with a bare TCP connection: a Kurento client per
+    // second to a refused port costs more, and kurento-client may still retry after close().
+    if (s.state === 'down' && s.uri !== BUILTIN_KMS && !(await tcpOpens(s.uri, this.#o.checkTimeoutMs))) return;
     try {
       const connection = await withTimeout(this.connections.get(s.uri), this.#o.checkTimeoutMs + 4000, () => PROBLEM_TEXT.connectTimeout(s.uri, this.#o.checkTimeoutMs + 4000));
       this.#watch(s, connection);
@@ -195,6 +204,20 @@ export class MediaServerPool {
 
 const load = (s: Server) => (s.pipelines ?? 0) + s.placed.length;
 const fmtCpu = (cpu: number | undefined) => (cpu === undefined ? '?' : `${Math.round(cpu)} %`);
+
+/** Whether a TCP connection to the URI's host and port opens within `ms`. */
+function tcpOpens(uri: string, ms: number): Promise<boolean> {
+  const u = new URL(uri);
+  const port = Number(u.port || (u.protocol === 'wss:' ? 443 : 80));
+  return new Promise((resolve) => {
+    const socket = net.connect({ host: u.hostname.replace(/^\[|\]$/g, ''), port, timeout: ms });
+    const done = (ok: boolean) => {
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.once('connect', () => done(true)).once('timeout', () => done(false)).once('error', () => done(false));
+  });
+}
 
 function withTimeout<T>(p: Promise<T>, ms: number, text: () => string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;

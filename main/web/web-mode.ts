@@ -172,7 +172,7 @@ export async function startWebMode(options: WebModeOptions = {}): Promise<WebMod
     registry,
     pool,
     async close() {
-      pool?.close();
+      await pool?.close();
       for (const ws of wss.clients) ws.terminate();
       await Promise.all(served);
       server.closeAllConnections();

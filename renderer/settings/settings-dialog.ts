@@ -433,15 +433,18 @@ export class SettingsDialog {
     }
     if (run !== this.testRun) return;
     this.testButton.disabled = false;
+    // A list of media servers: each with its own line (the message then only sums them up).
+    const servers = result.servers?.map((s) => ({ ok: s.ok, text: s.message }));
+    const detail = servers ? T.testServers(servers.filter((s) => s.ok).length, servers.length) : result.message;
     if (result.ok) {
-      this.showTestResult({ tone: 'ok', title: T.testOk, badges: [T.testVersion(result.version), T.testFaceOverlay], detail: result.message });
+      this.showTestResult({ tone: 'ok', title: T.testOk, badges: [T.testVersion(result.version), T.testFaceOverlay], detail, servers });
     } else {
-      this.showTestResult({ tone: 'error', title: T.testFailed[result.problem] ?? T.testFailed.other!, detail: result.message });
+      this.showTestResult({ tone: 'error', title: T.testFailed[result.problem] ?? T.testFailed.other!, detail, servers });
     }
     this.testResult.dataset.problem = result.ok ? '' : result.problem;
   }
 
-  private showTestResult(r: { tone: 'busy' | 'ok' | 'error'; title: string; badges?: string[]; detail?: string }): void {
+  private showTestResult(r: { tone: 'busy' | 'ok' | 'error'; title: string; badges?: string[]; detail?: string; servers?: { ok: boolean; text: string }[] }): void {
     this.testResult.hidden = false;
     this.testResult.dataset.tone = r.tone;
     const mark = r.tone === 'busy' ? h('span', { class: 'button-spinner test-spinner', attrs: { 'aria-hidden': 'true' } }) : icon(r.tone === 'ok' ? ICONS.check : ICONS.warning);
@@ -449,7 +452,8 @@ export class SettingsDialog {
       mark,
       h('div', { class: 'test-text' },
         h('p', { class: 'test-title' }, h('strong', { text: r.title }), ...(r.badges ?? []).map((b) => h('span', { class: 'badge', text: b }))),
-        r.detail ? h('p', { class: 'test-detail', text: r.detail }) : null),
+        r.detail ? h('p', { class: 'test-detail', text: r.detail }) : null,
+        r.servers ? h('ul', { class: 'test-servers' }, ...r.servers.map((s) => h('li', { class: 'test-detail', attrs: { 'data-ok': String(s.ok) }, text: `${s.ok ? '✓' : '✗'} ${s.text}` }))) : null),
     );
   }
 
