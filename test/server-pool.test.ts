@@ -88,9 +88,11 @@ describe('media server pool: three engine processes', () => {
     await Promise.all(mirrors.map((m) => m.page.waitLive(1, 90_000)));
     const counts = await pipelinesOn();
     t.diagnostic(`pipelines per server: ${counts.join('/')}`);
-    assert.equal(counts.reduce((a, b) => a + b, 0), 9);
+    assert.equal(counts.reduce((a, b) => a + b, 0), 9, `pipelines ${counts.join('/')}; pages: ${mirrors.map((m) => m.page.log.map((e) => e.what).join(', ')).join(' | ')}`);
     for (const n of counts) assert.ok(n >= 2 && n <= 4, `spread ${counts.join('/')}`);
-    assert.equal(logLines.filter((l) => l.startsWith('placed a mirror on')).length, 9, 'one log line per placement');
+    // One per start: a page that had to start again (a slow machine's timeout) was placed again.
+    const starts = mirrors.reduce((n, m) => n + m.page.attempt, 0);
+    assert.equal(logLines.filter((l) => l.startsWith('placed a mirror on')).length, starts, 'one log line per placement');
     assert.deepEqual(pool.view().map((s) => s.state), ['up', 'up', 'up']);
   });
 

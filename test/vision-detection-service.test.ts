@@ -59,8 +59,11 @@ describe('DetectionService', () => {
     assert.ok(Math.min(...counts) >= 1, `every filter got detections: ${counts}`);
     assert.ok(Math.max(...counts) - Math.min(...counts) <= 1, `round robin: ${counts}`);
     assert.ok(clients.every((c) => c.results.every((boxes) => boxes.length === 1)), 'one face found in each detection');
-    // Unbudgeted, three filters at 15/s each would keep the detector busy all the time.
-    assert.ok(busy <= DUTY + 0.05, `detector busy ${(busy * 100).toFixed(0)} % of the time (${detections} detections), budget ${DUTY * 100} %`);
+    // Unbudgeted, three filters at 15/s each would keep the detector busy all the time. Each
+    // filter's first detection is exempt from the budget (its hat at once): three detections' time on top.
+    const meanMs = (service.stats.totalMs - before.totalMs) / detections;
+    const allowed = DUTY + (clients.length * meanMs) / elapsedMs;
+    assert.ok(busy <= allowed + 0.05, `detector busy ${(busy * 100).toFixed(0)} % of the time (${detections} detections of ${meanMs.toFixed(0)} ms), budget ${DUTY * 100} % + the first detections = ${(allowed * 100).toFixed(0)} %`);
   });
 });
 

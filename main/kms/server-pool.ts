@@ -4,8 +4,8 @@
  * server reports of itself (ServerManager getPipelines, then getUsedCpu), with a cap on
  * pipelines per server.
  *
- * Health: every server is asked for its load every `checkMs`. One that fails to answer is
- * marked down with the reason, and its connection is dropped, so its mirrors end at once with
+ * Health: every server is asked for its load every `checkMs`. One that fails to answer (refused,
+ * not Kurento, its socket gone, or MAX_SLOW_CHECKS checks in a row too slow) is marked down with the reason, and its connection is dropped, so its mirrors end at once with
  * kms-lost — and, since another server is up, their pages are told to start again (MirrorSession
  * `failover`), which places them on the others. A socket that drops is not waited out for the
  * connection's resume deadline (15 s): the server is probed with a fresh connection at once, and
@@ -57,7 +57,12 @@ interface Server {
   checking?: Promise<void>;
   /** The connection whose events are watched. */
   watched?: KmsConnection;
+  /** Checks in a row that timed out (a busy server answers late; a dead one refuses or drops its socket). */
+  slowChecks: number;
 }
+
+/** A server is given up after this many checks in a row without an answer in time (≈ 3 × checkMs + checkTimeoutMs). */
+const MAX_SLOW_CHECKS = 3;
 
 export class MediaServerPool {
   readonly #servers: Server[];
@@ -72,7 +77,7 @@ export class MediaServerPool {
     options: ServerPoolOptions = {},
   ) {
     if (uris.length === 0) throw new Error('a media server pool needs at least one URI');
-    this.#servers = [...new Set(uris)].map((uri) => ({ uri, state: 'checking', placed: [] }));
+    this.#servers = [...new Set(uris)].map((uri) => ({ uri, state: 'checking', placed: [], slowChecks: 0 }));
     this.#o = { ...POOL_DEFAULTS, log: () => {}, ...options };
   }
 
@@ -166,9 +171,14 @@ export class MediaServerPool {
       s.pipelines = pipelines;
       if (usedCpu !== undefined) s.usedCpu = usedCpu;
       s.placed = s.placed.filter((t) => t >= began);
+      s.slowChecks = 0;
       this.#markUp(s);
     } catch (err) {
-      if (!this.#closed) this.#markDown(s, asMirrorError(err).message);
+      if (this.#closed) return;
+      const error = asMirrorError(err);
+      // A server that is up but answers late (a loaded machine) keeps its mirrors for a few checks.
+      if (error.problem === 'kms-timeout' && s.state === 'up' && ++s.slowChecks < MAX_SLOW_CHECKS) return;
+      this.#markDown(s, error.message);
     }
   }
 
