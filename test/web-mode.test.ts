@@ -89,9 +89,12 @@ const pipelines = async () => (await engineCounts(engineUri)).pipelines;
 async function mirrorWith(hat: string, background: FakeCameraOptions['background']) {
   const w = await startWebMode({ asUri: 'http://127.0.0.1:0/', wsUri: engineUri, hat, rendererDir: tmp, configDir: tmp });
   const tab = await openTab({}, w, { background, width: 640, height: 480, keepFrames: 5 });
+  // The remote side first: a wrtc peer closed while media still arrives leaves native work in
+  // flight (docs/STATUS.md, wrtc pitfalls); closing web mode releases the pipeline, so the engine
+  // stops sending before the tab's peer closes.
   const close = async () => {
-    tab.close();
     await w.close();
+    tab.close();
   };
   try {
     await tab.page.start();
