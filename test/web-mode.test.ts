@@ -93,8 +93,11 @@ async function mirrorWith(hat: string, background: FakeCameraOptions['background
   // flight (docs/STATUS.md, wrtc pitfalls); closing web mode releases the pipeline, so the engine
   // stops sending before the tab's peer closes.
   const close = async () => {
-    await w.close();
-    tab.close();
+    try {
+      await w.close();
+    } finally {
+      tab.close();
+    }
   };
   try {
     await tab.page.start();
