@@ -13,7 +13,13 @@
  * --motion: only the motion clips (bench/motion.ts: does the hat follow a moving face?), at
  * --sessions (default 1,4) wrtc cameras, then as a person sees them in one Chromium page
  * (bench/motion-browser.ts; --client wrtc|chromium picks one), --seconds scored per clip,
- * --clips still,pan,… picks clips (default: all).
+ * --clips still,pan,… picks clips (default: today's six; `fast` = the eight fast clips of issue 25,
+ * `all` = both), --fps 30,15,10 runs them from cameras at each rate, --repeat N runs each N times
+ * (default 1 with --motion).
+ *
+ * --stress hogs[:N][,sessions:K]: the motion runs on a busy machine (bench/stress.ts): N
+ * CPU-bound processes at the engine's priority (plain --stress: two per core) and/or K more
+ * mirror sessions on the same engine.
  *
  * --failover N: only the media server pool (bench/failover.ts): N SIGKILLs of one of three
  * engines, the time until each of its mirrors shows frames again on another.
@@ -38,7 +44,8 @@ import { parseArgs } from 'node:util';
 import { measureBrowser, type BrowserResult } from './browser.js';
 import { measureMotion, summarizeMotion, type MotionResult, type MotionRun } from './motion.js';
 import { measureMotionChromium } from './motion-browser.js';
-import { CLIP_NAMES, type ClipName } from './motion-clips.js';
+import { ALL_CLIP_NAMES, CLIP_NAMES, FAST_CLIP_NAMES, type ClipName } from './motion-clips.js';
+import { NO_STRESS, parseStress, startHogs, stressLabel } from './stress.js';
 import { measureFailover, type FailoverResult } from './failover.js';
 import { measureStarts, runSessions, type Camera, type RunResult, type StartsResult } from './measure.js';
 import { machineInfo, openServer } from './server.js';
@@ -84,7 +91,7 @@ const CLIENTS: Client[] = ['wrtc', 'chromium'];
 const DEFAULT_SESSIONS: Record<Client, string> = { wrtc: '1,2,4,8', chromium: '1,2,4' };
 const DEFAULT_STARTS: Record<Client, string> = { wrtc: '20', chromium: '10' };
 
-const USAGE = 'usage: npm run bench -- [--motion [--clips a,b]] [--failover N] [--client wrtc|chromium|all] [--kms ws://…] [--kms-pid N] [--seconds N] [--warmup N] [--sessions 1,2,4,8] [--starts N] [--width W --height H --fps F] [--no-loopback] [--repeat N] [--under-load K] [--hat-url URL] [--json FILE] [--markdown] [--cpu-prof DIR] [--engine-arg FLAG]… [--quiet]';
+const USAGE = 'usage: npm run bench -- [--motion [--clips a,b|fast|all] [--stress [hogs[:N]][,sessions:K]]] [--failover N] [--client wrtc|chromium|all] [--kms ws://…] [--kms-pid N] [--seconds N] [--warmup N] [--sessions 1,2,4,8] [--starts N] [--width W --height H --fps F] [--no-loopback] [--repeat N] [--under-load K] [--hat-url URL] [--json FILE] [--markdown] [--cpu-prof DIR] [--engine-arg FLAG]… [--quiet]';
 
 function parse() {
   const { values } = parseArgs({
@@ -101,7 +108,8 @@ function parse() {
       height: { type: 'string', default: '480' },
       fps: { type: 'string', default: '30' },
       'no-loopback': { type: 'boolean', default: false },
-      repeat: { type: 'string', default: '3' },
+      repeat: { type: 'string' },
+      stress: { type: 'string' },
       json: { type: 'string' },
       markdown: { type: 'boolean', default: false },
       'cpu-prof': { type: 'string' },
@@ -126,11 +134,12 @@ function parse() {
   const sessionsOf = (v: string) => v.split(',').filter(Boolean).map((s) => Math.round(num('sessions', s, 1)));
   const clipsOf = (v: string | undefined) => {
     if (v === undefined) return CLIP_NAMES;
-    const clips = v.split(',').filter(Boolean);
-    const unknown = clips.filter((c) => !CLIP_NAMES.includes(c as ClipName));
-    if (unknown.length || clips.length === 0) throw new Error(`--clips takes some of ${CLIP_NAMES.join(', ')}, got "${v}"`);
-    return clips as ClipName[];
+    const clips = v.split(',').filter(Boolean).flatMap((c) => (c === 'fast' ? FAST_CLIP_NAMES : c === 'all' ? ALL_CLIP_NAMES : [c]));
+    const unknown = clips.filter((c) => !ALL_CLIP_NAMES.includes(c as ClipName));
+    if (unknown.length || clips.length === 0) throw new Error(`--clips takes some of ${ALL_CLIP_NAMES.join(', ')}, fast or all, got "${v}"`);
+    return [...new Set(clips)] as ClipName[];
   };
+  const fpsList = values.fps.split(',').filter(Boolean).map((f) => num('fps', f, 1));
   const clients = values.client === 'all' ? CLIENTS : CLIENTS.filter((c) => c === values.client);
   if (clients.length === 0) throw new Error(`--client must be wrtc, chromium or all, got "${values.client}"`);
   return {
@@ -149,10 +158,12 @@ function parse() {
     starts: Math.round(num('starts', values.starts ?? DEFAULT_STARTS.wrtc, 0)),
     browserSessions: sessionsOf(values.sessions ?? DEFAULT_SESSIONS.chromium),
     browserStarts: Math.round(num('starts', values.starts ?? DEFAULT_STARTS.chromium, 0)),
-    camera: { width: num('width', values.width, 32), height: num('height', values.height, 32), fps: num('fps', values.fps, 1) },
+    camera: { width: num('width', values.width, 32), height: num('height', values.height, 32), fps: fpsList[0]! },
+    motionFps: fpsList,
+    stress: values.stress === undefined ? NO_STRESS : parseStress(values.stress),
     loopback: !values['no-loopback'],
     underLoad: Math.round(num('under-load', values['under-load'], 0)),
-    repeat: Math.round(num('repeat', values.repeat, 1)),
+    repeat: Math.round(num('repeat', values.repeat ?? (values.motion ? '1' : '3'), 1)),
     json: values.json,
     markdown: values.markdown,
     cpuProf: values['cpu-prof'],
@@ -201,18 +212,28 @@ async function main(): Promise<number> {
   const failover = o.failover ? await measureFailover({ kills: o.failover, log }) : null;
   let motion: MotionResult | null = null;
   if (o.motion) {
-    const mo = { clips: o.clips, sessions: o.motionSessions, seconds: o.seconds, warmupSeconds: o.warmup, width: o.camera.width, height: o.camera.height, log };
     const runs: MotionRun[] = [];
-    if (o.motionClients.includes('wrtc')) {
-      const server = await openServer({ kms: o.kms, kmsPid: o.kmsPid, nodeArgs: o.engineArgs });
-      try {
-        runs.push(...(await measureMotion(server, mo)).runs);
-      } finally {
-        await server.close();
+    const hogs = o.stress.hogs ? startHogs(o.stress.hogs) : undefined;
+    if (hogs) log(`${stressLabel(o.stress)}: started`);
+    try {
+      for (const fps of o.motionFps) {
+        for (let rep = 0; rep < o.repeat; rep++) {
+          const mo = { clips: o.clips, sessions: o.motionSessions, seconds: o.seconds, warmupSeconds: o.warmup, width: o.camera.width, height: o.camera.height, fps, loadSessions: o.stress.sessions, stress: stressLabel(o.stress) || undefined, log };
+          if (o.motionClients.includes('wrtc')) {
+            const server = await openServer({ kms: o.kms, kmsPid: o.kmsPid, nodeArgs: o.engineArgs });
+            try {
+              runs.push(...(await measureMotion(server, mo)).runs);
+            } finally {
+              await server.close();
+            }
+          }
+          // The real page: one session, web mode on its own embedded engine (not with --kms).
+          if (o.motionClients.includes('chromium') && !o.kms) runs.push(...(await measureMotionChromium(mo)));
+        }
       }
+    } finally {
+      await hogs?.stop();
     }
-    // The real page: one session, web mode on its own embedded engine (not with --kms).
-    if (o.motionClients.includes('chromium') && !o.kms) runs.push(...(await measureMotionChromium(mo)));
     motion = summarizeMotion(runs);
   }
   // The browser last: it launches its own web mode (and engine), so its cold Start is a real first one.

@@ -15,8 +15,9 @@ import { makeY4m } from '../test/helpers/video-fixtures.js';
 import { MIRROR, oneStart, openPage, stop } from './browser.js';
 import { frameRecorderScript, recordKeyFrames } from './browser-page.js';
 import type { KeyBlob } from './key-blobs.js';
-import { CLIP_NAMES, facesIn, MOTION_CLIP_FRAMES, poseAt, renderClip, type ClipName } from './motion-clips.js';
+import { CLIP_NAMES, clipFrames, facesIn, poseAt, renderClip, type ClipName } from './motion-clips.js';
 import { detectorFigures, expectedKey, FACE_KEYS, failedRun, keyHats, keyHatUrls, motionLine, scoreMotion, type MotionOptions, type MotionRun, type Scored } from './motion.js';
+import { openWrtcLoad } from './measure.js';
 import { cpuSeconds } from './proc.js';
 import { round } from './stats.js';
 
@@ -38,8 +39,9 @@ export async function measureMotionChromium(o: MotionOptions): Promise<MotionRun
   const runs: MotionRun[] = [];
   try {
     for (const clip of o.clips ?? CLIP_NAMES) {
-      const frames = await renderClip(clip, o.width, o.height);
-      const y4m = await makeY4m({ width: o.width, height: o.height, fps: 30, frames: MOTION_CLIP_FRAMES, painter: { name: `motion-${clip}`, paint: (dst, i) => dst.set(frames[i]!) } });
+      const fps = o.fps ?? 30;
+      const frames = await renderClip(clip, o.width, o.height, fps);
+      const y4m = await makeY4m({ width: o.width, height: o.height, fps, frames: clipFrames(fps), painter: { name: `motion-${clip}-${fps}`, paint: (dst, i) => dst.set(frames[i]!) } });
       // Web mode per clip: a clip with several faces gives each face its own key hat.
       const web = await startWebMode({ asUri: 'http://127.0.0.1:0', wsUri: 'builtin', hat: keyHatUrls(hats.url, clip), engineLog: () => undefined, log: () => undefined });
       const chromium = await launchChromium({ fakeVideo: y4m }).catch(async (err: Error) => {
@@ -49,6 +51,7 @@ export async function measureMotionChromium(o: MotionOptions): Promise<MotionRun
       let run: MotionRun;
       try {
         const engine = await web.registry.engine.start();
+        const load = o.loadSessions ? await openWrtcLoad(engine.uri, o.loadSessions, { width: o.width, height: o.height, fps }) : undefined;
         const page = await openPage(chromium, web.url, recorder);
         try {
           await oneStart(page);
@@ -68,11 +71,12 @@ export async function measureMotionChromium(o: MotionOptions): Promise<MotionRun
             counter: f.counter,
             blobs: f.blobs.map((b) => ({ ...b, x: (b.x * o.width) / f.width, y: (b.y * o.height) / f.height, area: (b.area * o.width * o.height) / (f.width * f.height) })),
           }));
-          // The clip loops every MOTION_CLIP_FRAMES frames, so new frames are counted as changes of counter.
+          // The clip loops every clipFrames(fps) frames, so new frames are counted as changes of counter.
           const shown = scored.filter((f, i) => i === 0 || f.counter !== scored[i - 1]!.counter).length;
-          run = { client: 'chromium', clip, sessions: 1, fps: round(shown / seconds)!, engineCores, ...detector, ...scoreMotion(clip, [scored], o.width, o.height) };
+          run = { client: 'chromium', clip, sessions: 1, fps: round(shown / seconds)!, engineCores, ...detector, ...scoreMotion(clip, [scored], o.width, o.height, fps) };
         } finally {
           await page.context().close();
+          await load?.close();
         }
       } catch (err) {
         run = failedRun('chromium', clip, 1, (err as Error).message);
@@ -80,6 +84,7 @@ export async function measureMotionChromium(o: MotionOptions): Promise<MotionRun
         await chromium.close();
         await web.close();
       }
+      Object.assign(run, { cameraFps: o.fps ?? 30, ...(o.stress ? { stress: o.stress } : {}) });
       runs.push(run);
       log(motionLine(run));
     }

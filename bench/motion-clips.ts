@@ -3,9 +3,17 @@
  * (decoded by ffmpeg) is scaled, rolled and moved by an affine warp per frame, so the true face
  * box and roll of every frame are known from the clip's construction — never from a detector.
  *
- * Each motion is a sum of sines of the frame number (one place: `poseAt` renders and scores from
- * the same numbers). At 640×480 the face is ≈ 90 px wide (KMS's Haar geometry), low enough in the
+ * Each motion is a sum of sines of time (one place: `poseAt` renders and scores from the same
+ * numbers). Time is counted in 30-fps frames (`u`), so a clip for a 15 or 10 fps camera has half
+ * or a third of the frames and the face moves as many px a second: frame n of a clip at `fps`
+ * is u = n·30/fps. At 640×480 the face is ≈ 90 px wide (KMS's Haar geometry), low enough in the
  * frame that the tutorial's hat (1.6 face widths, 1.2 above the face) stays inside it.
+ *
+ * The fast clips (issue 25: people in front of a kiosk dance, jump and turn to their friends):
+ * peak speeds of 4 and 7.5 face widths a second, left ↔ right, up ↔ down and diagonally; a face
+ * that leaves the frame and comes back; a quick turn away and back (the face squeezed sideways
+ * to a sliver and back, as a flat picture turns). Where the face is out of the frame, partly out,
+ * or turned away, the frame says so (`faceStateAt`), and the scoring does not ask for a hat there.
  */
 import { execFile } from 'node:child_process';
 import path from 'node:path';
@@ -14,8 +22,12 @@ import { i420Size } from '../engine/media/frames.js';
 import { FACE_IN_SOURCE } from '../test/helpers/face-clip.js';
 import { FIXTURES_DIR } from '../test/helpers/video-fixtures.js';
 
-export type ClipName = 'still' | 'pan' | 'bob' | 'zoom' | 'roll' | 'crossing';
+export type ClipName = 'still' | 'pan' | 'bob' | 'zoom' | 'roll' | 'crossing' | FastClipName;
+export type FastClipName = 'fast-h4' | 'fast-h7' | 'fast-v4' | 'fast-v7' | 'fast-d4' | 'fast-d7' | 'exit' | 'turn';
+/** Today's clips, run by default (the fast ones with `--clips fast`). */
 export const CLIP_NAMES: ClipName[] = ['still', 'pan', 'bob', 'zoom', 'roll', 'crossing'];
+export const FAST_CLIP_NAMES: FastClipName[] = ['fast-h4', 'fast-h7', 'fast-v4', 'fast-v7', 'fast-d4', 'fast-d7', 'exit', 'turn'];
+export const ALL_CLIP_NAMES: ClipName[] = [...CLIP_NAMES, ...FAST_CLIP_NAMES];
 
 /** value(n) = base + amplitude · sin(2π n / period) */
 interface Wave {
@@ -33,6 +45,8 @@ interface FacePath {
   side: Wave;
   /** Roll in degrees, clockwise on screen. */
   rollDeg: Wave;
+  /** How wide the face is drawn, as a share of its width (a head turning away: cos of its yaw); 1 if absent. */
+  squeeze?: (u: number) => number;
 }
 
 interface ClipSpec {
@@ -44,6 +58,10 @@ interface ClipSpec {
 const FACE = 0.1875; // 90 px of 480
 /** 8 s at 30 fps: every clip's motions repeat within it. */
 export const MOTION_CLIP_FRAMES = 240;
+/** The clip's frames for a camera at `fps` (8 s of them). */
+export const clipFrames = (fps = 30) => Math.round((MOTION_CLIP_FRAMES * fps) / 30);
+/** Below this share of its width a turning face counts as turned away (yaw > 60°): no hat is asked for. */
+export const TURNED_AWAY = 0.5;
 /**
  * Where a face of a clip with several is cut out of the source (half-sides, in face sides): the
  * face with its hair, so the faces can pass close without one covering the other (a tighter cut
@@ -70,7 +88,46 @@ const CLIPS: Record<ClipName, ClipSpec> = {
     ],
     what: 'two faces pass each other, 126 px apart vertically',
   },
+  // The fast clips. Peak speed = amplitude · 2π / period (u frames); 1 face width = 90 px.
+  // ±230 px, 4 s: 12.1 px/frame at 30 fps = 362 px/s = 4.0 face widths/s.
+  'fast-h4': one({ x: { base: 0.5, amplitude: 0.36, period: 120 }, y: { base: 0.6 }, side: { base: FACE }, rollDeg: { base: 0 } }, 'left ↔ right ±230 px, peak 4.0 face widths/s'),
+  // ±218 px, 2 s: 22.8 px/frame = 684 px/s = 7.6 face widths/s.
+  'fast-h7': one({ x: { base: 0.5, amplitude: 0.34, period: 60 }, y: { base: 0.6 }, side: { base: FACE }, rollDeg: { base: 0 } }, 'left ↔ right ±218 px, peak 7.6 face widths/s'),
+  // ±115 px, 2 s: 12.1 px/frame = 4.0 face widths/s (the hat stays inside the frame at the top).
+  'fast-v4': one({ x: { base: 0.5 }, y: { base: 0.61, amplitude: 0.24, period: 60 }, side: { base: FACE }, rollDeg: { base: 0 } }, 'up ↔ down ±115 px, peak 4.0 face widths/s'),
+  // ±108 px, 1 s: 22.6 px/frame = 7.5 face widths/s: jumping.
+  'fast-v7': one({ x: { base: 0.5 }, y: { base: 0.61, amplitude: 0.225, period: 30 }, side: { base: FACE }, rollDeg: { base: 0 } }, 'up ↔ down ±108 px, peak 7.5 face widths/s'),
+  // ±82 px both ways, 2 s: 12.1 px/frame = 4.0 face widths/s along the diagonal.
+  'fast-d4': one({ x: { base: 0.5, amplitude: 0.128, period: 60 }, y: { base: 0.6, amplitude: 0.17, period: 60 }, side: { base: FACE }, rollDeg: { base: 0 } }, 'diagonal ±82 px each way, peak 4.0 face widths/s'),
+  // ±77 px both ways, 1 s: 22.7 px/frame = 7.6 face widths/s.
+  'fast-d7': one({ x: { base: 0.5, amplitude: 0.12, period: 30 }, y: { base: 0.6, amplitude: 0.16, period: 30 }, side: { base: FACE }, rollDeg: { base: 0 } }, 'diagonal ±77 px each way, peak 7.6 face widths/s'),
+  // ±480 px, 8 s: out of the frame on either side for ~1.5 s, peak 12.6 px/frame = 4.2 face widths/s.
+  exit: one({ x: { base: 0.5, amplitude: 0.75, period: 240 }, y: { base: 0.6 }, side: { base: FACE }, rollDeg: { base: 0 } }, 'leaves the frame left and right (~1.5 s out) and comes back, peak 4.2 face widths/s'),
+  // Twice a clip: turned away in 0.27 s, away 0.47 s, back in 0.27 s, while swaying ±32 px.
+  turn: one({ x: { base: 0.5, amplitude: 0.05, period: 240 }, y: { base: 0.6 }, side: { base: FACE }, rollDeg: { base: 0 }, squeeze: quickTurn }, 'turns away and back in 1 s, twice per clip'),
 };
+
+/** The quick turn's face width (cos of the yaw, at least 0.06) at u: away from u = 40 and u = 160 of each 240. */
+function quickTurn(u: number): number {
+  const i = u % 120;
+  const [start, turn, away] = [40, 8, 14];
+  let yaw = 0;
+  if (i >= start && i < start + turn) yaw = ((i - start) / turn) * 90;
+  else if (i >= start + turn && i < start + turn + away) yaw = 90;
+  else if (i >= start + turn + away && i < start + 2 * turn + away) yaw = 90 * (1 - (i - start - turn - away) / turn);
+  return Math.max(0.06, Math.cos((yaw * Math.PI) / 180));
+}
+
+/** The fast clips' peak speed, in face widths a second (for the tables). */
+export function peakSpeed(name: ClipName): number {
+  const f = CLIPS[name].faces[0]!;
+  const speed = (w: Wave, size: number) => (w.amplitude && w.period ? (Math.abs(w.amplitude) * size * 2 * Math.PI) / w.period : 0);
+  const vx = speed(f.x, 640);
+  const vy = speed(f.y, 480);
+  // Same periods move together (diagonal); else the larger.
+  const v = f.x.period === f.y.period ? Math.hypot(vx, vy) : Math.max(vx, vy);
+  return (v * 30) / (FACE * 480);
+}
 
 export function clipDescription(name: ClipName): string {
   return CLIPS[name].what;
@@ -98,22 +155,42 @@ export interface Pose {
   rollDeg: number;
   /** The head's roll on screen (rollDeg + the source face's own roll). */
   headRollDeg: number;
+  /** How wide the face is drawn, as a share of its width (1: facing the camera). */
+  squeeze: number;
 }
 
 const wave = (w: Wave, n: number) => w.base + (w.amplitude ?? 0) * Math.sin((2 * Math.PI * n) / (w.period ?? 1));
 
-/** Where every face of the clip is in frame n, front first. */
-export function posesAt(name: ClipName, n: number, width: number, height: number): Pose[] {
-  const i = ((n % MOTION_CLIP_FRAMES) + MOTION_CLIP_FRAMES) % MOTION_CLIP_FRAMES;
+/** Where every face of the clip is in frame n of the clip for a camera at fps, front first. */
+export function posesAt(name: ClipName, n: number, width: number, height: number, fps = 30): Pose[] {
+  const frames = clipFrames(fps);
+  const u = ((((n % frames) + frames) % frames) * 30) / fps;
   return CLIPS[name].faces.map((f) => {
-    const rollDeg = wave(f.rollDeg, i);
-    return { cx: wave(f.x, i) * width, cy: wave(f.y, i) * height, side: wave(f.side, i) * height, rollDeg, headRollDeg: rollDeg + SOURCE_ROLL_DEG };
+    const rollDeg = wave(f.rollDeg, u);
+    return { cx: wave(f.x, u) * width, cy: wave(f.y, u) * height, side: wave(f.side, u) * height, rollDeg, headRollDeg: rollDeg + SOURCE_ROLL_DEG, squeeze: f.squeeze?.(u) ?? 1 };
   });
 }
 
 /** Where the (first) face is in frame n. */
-export function poseAt(name: ClipName, n: number, width: number, height: number): Pose {
-  return posesAt(name, n, width, height)[0]!;
+export function poseAt(name: ClipName, n: number, width: number, height: number, fps = 30): Pose {
+  return posesAt(name, n, width, height, fps)[0]!;
+}
+
+/**
+ * What a frame asks of a face's hat: `visible` — the face and where its hat goes are inside the
+ * frame and it faces the camera (a hat is due there); `turned` — inside, turned away (a hat may
+ * be there or not, but if it is, on the head); `partial` — the face or its hat's place partly
+ * outside the frame (anything goes: a drawn hat is clipped); `gone` — the face is out of the
+ * frame (a hat there is a hat without a face).
+ */
+export type FaceState = 'visible' | 'turned' | 'partial' | 'gone';
+
+export function faceState(p: Pose, hat: { x0: number; y0: number; x1: number; y1: number }, width: number, height: number): FaceState {
+  const b = boxOf(p);
+  if (b.x >= width || b.y >= height || b.x + b.width <= 0 || b.y + b.height <= 0) return 'gone';
+  const inside = (x0: number, y0: number, x1: number, y1: number) => x0 >= 0 && y0 >= 0 && x1 <= width && y1 <= height;
+  if (!inside(b.x, b.y, b.x + b.width, b.y + b.height) || !inside(hat.x0, hat.y0, hat.x1, hat.y1)) return 'partial';
+  return p.squeeze < TURNED_AWAY ? 'turned' : 'visible';
 }
 
 /** The fixture face's pupils in the 512 px source (read off an 8× crop; SOURCE_ROLL_DEG comes from them). */
@@ -157,15 +234,15 @@ async function sourceRgb(): Promise<Uint8Array> {
  * inverse of scale k, roll θ about the face centre, translation) and sampled bilinearly; outside
  * the source is black. BT.601 limited range, as WebRTC carries it.
  */
-export async function renderClip(name: ClipName, width: number, height: number): Promise<Uint8Array[]> {
+export async function renderClip(name: ClipName, width: number, height: number, fps = 30): Promise<Uint8Array[]> {
   const src = await sourceRgb();
   const frames: Uint8Array[] = [];
   const rgb = new Float32Array(width * height * 3);
   const several = facesIn(name) > 1;
-  for (let n = 0; n < MOTION_CLIP_FRAMES; n++) {
+  for (let n = 0; n < clipFrames(fps); n++) {
     rgb.fill(0);
     // Back to front: a clip with several faces cuts each out of the source (CUT_HALF_*); one face brings the whole source.
-    for (const p of posesAt(name, n, width, height).reverse()) drawFace(src, p, several, rgb, width, height);
+    for (const p of posesAt(name, n, width, height, fps).reverse()) drawFace(src, p, several, rgb, width, height);
     frames.push(rgbToI420(rgb, width, height));
   }
   return frames;
@@ -182,7 +259,7 @@ function drawFace(src: Uint8Array, p: Pose, cut: boolean, rgb: Float32Array, wid
       // frame → source: s = C_face + R(−θ)(p − c)/k, at the pixel's centre
       const dx = x + 0.5 - p.cx;
       const dy = y + 0.5 - p.cy;
-      const ux = cos * dx + sin * dy;
+      const ux = (cos * dx + sin * dy) / p.squeeze;
       const uy = -sin * dx + cos * dy;
       if (cut && (Math.abs(ux) > CUT_HALF_WIDTH * FACE_IN_SOURCE.side || Math.abs(uy) > CUT_HALF_HEIGHT * FACE_IN_SOURCE.side)) continue;
       const sx = FACE_CX + ux - 0.5;

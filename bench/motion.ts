@@ -23,7 +23,8 @@ import { serveStatic } from '../test/helpers/chromium.js';
 import { FakeCameraPeer } from '../test/helpers/fake-camera-peer.js';
 import { readCounterI420 } from '../test/helpers/frame-counter.js';
 import { kurentoClient } from '../test/helpers/kurento.js';
-import { boxOf, CLIP_NAMES, facesIn, MOTION_CLIP_FRAMES, poseAt, posesAt, renderClip, type ClipName, type Pose } from './motion-clips.js';
+import { boxOf, CLIP_NAMES, clipFrames, faceState, facesIn, poseAt, posesAt, renderClip, type ClipName, type FaceState, type Pose } from './motion-clips.js';
+import { openWrtcLoad } from './measure.js';
 import { cpuSeconds } from './proc.js';
 import type { ServerUnderTest } from './server.js';
 import type { EngineCounts } from '../test/helpers/engine-counts.js';
@@ -41,6 +42,12 @@ export interface MotionOptions {
   warmupSeconds: number;
   width: number;
   height: number;
+  /** The cameras' frame rate (default 30); the clips move as many px a second at any rate. */
+  fps?: number;
+  /** More mirror sessions held open on the same engine while each clip is measured (--stress sessions:K). */
+  loadSessions?: number;
+  /** A label for the load the runs are measured under (bench/stress.ts), copied into each run. */
+  stress?: string;
   log?: (line: string) => void;
 }
 
@@ -56,8 +63,21 @@ export interface MotionRun {
   rollErrorDeg: { p50: number | null; p95: number | null };
   /** Still clip: drawn hat's move between consecutive returned frames. */
   jitterPx: { p95: number | null } | null;
+  /** Frames in which a face in full view had no hat of its colour at all. */
   missing: number;
+  /** Frames with two or more hats of one face's colour (two hats on one face, or one left beside it). */
   doubled: number;
+  /** Frames in which a face in full view had no hat within one face side of where it belongs (missing, or beside it). */
+  noHat?: number;
+  /** Frames with a hat more than one face side from its face, or drawn while its face was out of the frame. */
+  stray?: number;
+  /** doubled as a share of frames, and noHat as a share of the frames where a hat was due (%). */
+  twoHatsPct?: number;
+  noHatPct?: number;
+  /** The camera's frame rate (30 unless --fps). */
+  cameraFps?: number;
+  /** The load the run was measured under (bench/stress.ts), if any. */
+  stress?: string;
   /** Frames in which a face's own hat sat on another face (clips with several faces, each wearing its own). */
   swapped: number;
   /** Distinct counters returned per second, the slowest session. */
@@ -120,13 +140,35 @@ export interface Scored {
 /** Which key colour face i's hat is on a clip with several faces (the filter's images, in turn). */
 export const FACE_KEYS: readonly KeyColour[] = ['magenta', 'green'];
 
+/** The key region's box for a pose (where the hat's top half goes, upright), to tell whether it lies inside the frame. */
+function keyRect(p: Pose): { x0: number; y0: number; x1: number; y1: number } {
+  const [ox, oy, ow, oh] = TUTORIAL_OFFSETS;
+  const b = boxOf(p);
+  const x = Math.trunc(b.x + b.width * ox);
+  const y = Math.trunc(b.y + b.height * oy);
+  return { x0: x, y0: y, x1: x + Math.trunc(b.width * ow), y1: y + Math.trunc((b.height * oh) / 2) };
+}
+
+/** What frame n asks of each face's hat (motion-clips.ts faceState). */
+export function faceStates(clip: ClipName, n: number, width: number, height: number, fps = 30): FaceState[] {
+  return posesAt(clip, n, width, height, fps).map((p) => faceState(p, keyRect(p), width, height));
+}
+
 /**
  * The figures of one run from its scored frames (pure: tested on its own). On a clip with
  * several faces each face wears its own key colour: which face a colour belongs to is taken
  * from the first frame in which every colour sits nearest a different face, and a later frame
  * in which it sits nearest another face counts as swapped (and is scored against its own face).
+ *
+ * Per face and frame (motion-clips.ts faceState): where the face is `visible`, a frame without
+ * its hat within one face side of where it belongs is `noHat` (and without any hat of its
+ * colour, `missing`); two or more of its hats anywhere in the frame are `doubled` (two hats on
+ * one face: a second left behind or beside it); a hat more than one face side from where it
+ * belongs, or drawn while its face is out of the frame, is `stray`. Errors are scored where the
+ * face is visible or turned away (its hat, if drawn, still belongs on the head), not where it
+ * is partly out of the frame (the drawn hat is clipped).
  */
-export function scoreMotion(clip: ClipName, frames: Scored[][], width: number, height: number): Omit<MotionRun, 'client' | 'clip' | 'sessions' | 'fps' | 'engineCores'> {
+export function scoreMotion(clip: ClipName, frames: Scored[][], width: number, height: number, fps = 30): Omit<MotionRun, 'client' | 'clip' | 'sessions' | 'fps' | 'engineCores'> {
   const errors: number[] = [];
   const lags: number[] = [];
   const rolls: number[] = [];
@@ -134,9 +176,13 @@ export function scoreMotion(clip: ClipName, frames: Scored[][], width: number, h
   let missing = 0;
   let doubled = 0;
   let swapped = 0;
+  let noHat = 0;
+  let stray = 0;
+  let due = 0;
   let count = 0;
   const keys = FACE_KEYS.slice(0, facesIn(clip));
-  const keyAt = (face: number, n: number) => expectedKey(posesAt(clip, n, width, height)[face]!);
+  const keyAt = (face: number, n: number) => expectedKey(posesAt(clip, n, width, height, fps)[face]!);
+  const sideAt = (face: number, n: number) => posesAt(clip, n, width, height, fps)[face]!.side;
   const nearestFace = (blob: KeyBlob, n: number) => {
     let best = 0;
     for (let f = 1; f < keys.length; f++) if (distance(blob, keyAt(f, n)) < distance(blob, keyAt(best, n))) best = f;
@@ -147,27 +193,39 @@ export function scoreMotion(clip: ClipName, frames: Scored[][], width: number, h
     const previous: Array<{ counter: number; blob: KeyBlob } | undefined> = keys.map(() => undefined);
     for (const { counter, blobs } of session) {
       count++;
+      const states = faceStates(clip, counter, width, height, fps);
       const byKey = keys.map((k) => blobs.filter((b) => (b.key ?? 'magenta') === k));
-      if (byKey.some((b) => b.length === 0)) missing++;
+      const stateOf = (k: number) => states[owner ? owner[k]! : k]!;
+      if (byKey.some((b, k) => b.length === 0 && stateOf(k) === 'visible')) missing++;
       if (byKey.some((b) => b.length > 1)) doubled++;
       if (!owner && byKey.every((b) => b.length === 1)) {
         const faces = byKey.map((b) => nearestFace(b[0]!, counter));
         if (new Set(faces).size === faces.length) owner = faces;
       }
       let swap = false;
+      let anyNoHat = false;
+      let anyStray = false;
       byKey.forEach((found, k) => {
-        if (found.length !== 1 || !owner) {
+        const face = owner ? owner[k]! : k;
+        const state = states[face]!;
+        const want = keyAt(face, counter);
+        const near = (b: KeyBlob) => distance(b, want) <= sideAt(face, counter);
+        if (state === 'visible') {
+          due++;
+          if (!found.some(near)) anyNoHat = true;
+        }
+        if (state === 'gone' ? found.length > 0 : found.some((b) => !near(b))) anyStray = true;
+        if (found.length !== 1 || !owner || state === 'partial' || state === 'gone') {
           previous[k] = undefined;
           return;
         }
         const blob = found[0]!;
-        const face = owner[k]!;
         if (nearestFace(blob, counter) !== face) swap = true;
-        const want = keyAt(face, counter);
         errors.push(distance(blob, want));
         rolls.push(Math.abs(wrapAngle(blob.angleDeg - want.angleDeg)));
-        // Lag, where the face moves enough for it to show (≥ 4 px over the last 3 frames).
-        if (distance(want, keyAt(face, counter - 3)) >= 4) {
+        // Lag, where the face moves enough for it to show (≥ 4 px over the last 3 frames' time).
+        const back = Math.max(1, Math.round((3 * fps) / 30));
+        if (state === 'visible' && distance(want, keyAt(face, counter - back)) >= 4) {
           let best = 0;
           let bestError = Infinity;
           for (let d = 0; d <= LAG_SEARCH; d++) {
@@ -181,8 +239,11 @@ export function scoreMotion(clip: ClipName, frames: Scored[][], width: number, h
         previous[k] = { counter, blob };
       });
       if (swap) swapped++;
+      if (anyNoHat) noHat++;
+      if (anyStray) stray++;
     }
   }
+  const pct = (n: number, of: number) => (of ? round((100 * n) / of, 2)! : 0);
   return {
     frames: count,
     hatErrorPx: { p50: round(percentile(errors, 50)), p95: round(percentile(errors, 95)) },
@@ -192,6 +253,10 @@ export function scoreMotion(clip: ClipName, frames: Scored[][], width: number, h
     missing,
     doubled,
     swapped,
+    noHat,
+    stray,
+    twoHatsPct: pct(doubled, count),
+    noHatPct: pct(noHat, Math.min(count, due)),
   };
 }
 
@@ -217,27 +282,31 @@ export function failedRun(client: MotionRun['client'], clip: ClipName, sessions:
 
 /** One run as a log line. */
 export function motionLine(run: MotionRun): string {
-  const figures = `error p50/p95 ${run.hatErrorPx.p50}/${run.hatErrorPx.p95} px, lag p50 ${run.lagFrames.p50}, roll p95 ${run.rollErrorDeg.p95}°${run.jitterPx ? `, jitter p95 ${run.jitterPx.p95} px` : ''}, missing ${run.missing}, doubled ${run.doubled}${facesIn(run.clip) > 1 ? `, swapped ${run.swapped}` : ''} of ${run.frames}, ${run.fps} fps, engine ${run.engineCores ?? '–'} cores`;
+  const figures = `error p50/p95 ${run.hatErrorPx.p50}/${run.hatErrorPx.p95} px, lag p50 ${run.lagFrames.p50}, roll p95 ${run.rollErrorDeg.p95}°${run.jitterPx ? `, jitter p95 ${run.jitterPx.p95} px` : ''}, missing ${run.missing}, doubled ${run.doubled} (${run.twoHatsPct ?? '–'} %), no hat ${run.noHat ?? '–'} (${run.noHatPct ?? '–'} %), stray ${run.stray ?? '–'}${facesIn(run.clip) > 1 ? `, swapped ${run.swapped}` : ''} of ${run.frames}, ${run.fps} fps, engine ${run.engineCores ?? '–'} cores`;
   const detector = run.detectionsPerSecond == null ? '' : `, ${run.detectionsPerSecond} detections/s per session (duty ${run.detectorDuty})`;
-  return `motion ${run.clip} ×${run.sessions} (${run.client}): ${run.error ? `FAILED: ${run.error}` : figures + detector}`;
+  const where = `${run.cameraFps ?? 30} fps camera${run.stress ? `, ${run.stress}` : ''}`;
+  return `motion ${run.clip} ×${run.sessions} (${run.client}, ${where}): ${run.error ? `FAILED: ${run.error}` : figures + detector}`;
 }
 
 export async function measureMotion(server: ServerUnderTest, o: MotionOptions): Promise<MotionResult> {
   const log = o.log ?? (() => undefined);
   const hats = await serveStatic(keyHats());
   const runs: MotionRun[] = [];
+  const load = o.loadSessions ? await openWrtcLoad(server.uri, o.loadSessions, { width: o.width, height: o.height, fps: o.fps ?? 30 }) : undefined;
   try {
     for (const clip of o.clips ?? CLIP_NAMES) {
       const t0 = performance.now();
-      const frames = await renderClip(clip, o.width, o.height);
-      log(`motion clip ${clip} rendered (${MOTION_CLIP_FRAMES} frames, ${((performance.now() - t0) / 1000).toFixed(1)} s)`);
+      const frames = await renderClip(clip, o.width, o.height, o.fps ?? 30);
+      log(`motion clip ${clip} rendered (${clipFrames(o.fps)} frames, ${((performance.now() - t0) / 1000).toFixed(1)} s)`);
       for (const n of o.sessions ?? [1, 4]) {
         const run = await runClip(server, keyHatUrls(hats.url, clip), clip, frames, n, o).catch((err: Error) => failedRun('wrtc', clip, n, err.message));
+        Object.assign(run, { cameraFps: o.fps ?? 30, ...(o.stress ? { stress: o.stress } : {}) });
         runs.push(run);
         log(motionLine(run));
       }
     }
   } finally {
+    await load?.close();
     await hats.close();
   }
   return summarizeMotion(runs);
@@ -269,7 +338,7 @@ export function keyHatUrls(base: string, clip: ClipName): string[] {
 async function runClip(server: ServerUnderTest, [hatUrl, ...eachFace]: string[], clip: ClipName, frames: Uint8Array[], n: number, o: MotionOptions): Promise<MotionRun> {
   const client = await kurentoClient(server.uri);
   const painter = (dst: Uint8Array, i: number) => dst.set(frames[i % frames.length]!);
-  const peers = Array.from({ length: n }, () => new FakeCameraPeer({ painter, width: o.width, height: o.height, fps: 30, keepFrames: 1 }));
+  const peers = Array.from({ length: n }, () => new FakeCameraPeer({ painter, width: o.width, height: o.height, fps: o.fps ?? 30, keepFrames: 1 }));
   const sessions: OpenSession[] = [];
   const scored: Scored[][] = peers.map(() => []);
   const minArea = expectedKey(poseAt(clip, 0, o.width, o.height)).area * 0.25;
@@ -302,7 +371,7 @@ async function runClip(server: ServerUnderTest, [hatUrl, ...eachFace]: string[],
     client.close();
   }
   const fps = Math.min(...scored.map((s) => new Set(s.map((f) => f.counter)).size / o.seconds));
-  return { client: 'wrtc', clip, sessions: n, fps: round(fps)!, engineCores, ...detector, ...scoreMotion(clip, scored, o.width, o.height) };
+  return { client: 'wrtc', clip, sessions: n, fps: round(fps)!, engineCores, ...detector, ...scoreMotion(clip, scored, o.width, o.height, o.fps ?? 30) };
 }
 
 /** Detections per second per session over a window, and the duty at its end, from two engine readings. */

@@ -50,15 +50,16 @@ export function renderBench(r: BenchResult, markdown = false): string {
 
 function renderMotion(m: MotionResult, md: { markdown: boolean }): string[] {
   return [
-    'Motion: the hat on a moving face (key-colour hat found in every returned frame vs KMS\'s placement on the true face box of that frame; wrtc cameras)',
+    'Motion: the hat on a moving face (key-colour hat found in every returned frame vs KMS\'s placement on the true face box of that frame)',
     renderTable(
-      ['clip', 'motion', 'client', 'sessions', 'frames', 'error px p50 / p95', 'lag frames p50', 'roll error ° p95', 'still jitter px p95', 'missing', 'doubled', 'swapped', 'fps', 'engine cores'],
+      ['clip', 'motion', 'client', 'camera fps', 'load', 'sessions', 'frames', 'error px p50 / p95', 'lag frames p50', 'roll error ° p95', 'still jitter px p95', 'missing', 'two hats % (frames)', 'face, no hat % (frames)', 'stray', 'swapped', 'fps', 'engine cores', 'det/s (duty)'],
       m.runs.map((r) => [
-        r.clip, clipDescription(r.clip), r.client, r.sessions,
+        r.clip, clipDescription(r.clip), r.client, r.cameraFps ?? 30, r.stress?.replace(/^stress: /, '') || 'quiet', r.sessions,
         r.error ? `ERROR: ${r.error}` : r.frames,
         `${fmt(r.hatErrorPx.p50)} / ${fmt(r.hatErrorPx.p95)}`,
         fmt(r.lagFrames.p50, 0), fmt(r.rollErrorDeg.p95), r.jitterPx ? fmt(r.jitterPx.p95) : '–',
-        r.missing, r.doubled, r.swapped, fmt(r.fps), fmt(r.engineCores, 2),
+        r.missing, `${fmt(r.twoHatsPct ?? null, 2)} (${r.doubled})`, `${fmt(r.noHatPct ?? null, 2)} (${r.noHat ?? '–'})`, r.stray ?? '–', r.swapped, fmt(r.fps), fmt(r.engineCores, 2),
+        r.detectionsPerSecond == null ? '–' : `${fmt(r.detectionsPerSecond)} (${fmt(r.detectorDuty ?? null, 2)})`,
       ]),
       md,
     ),

@@ -368,3 +368,10 @@ function union(rects: readonly Rect[]): Rect {
   const y = Math.min(...rects.map((r) => r.y));
   return { x, y, width: Math.max(...rects.map((r) => r.x + r.width)) - x, height: Math.max(...rects.map((r) => r.y + r.height)) - y };
 }
+
+/** Frames on which a tracker asked for a detection (see wantsDetection). */
+const asked = new WeakSet<VideoFrame>();
+/** Whether the tracker that followed this frame asked for a detection on it. */
+export function wantsDetection(frame: VideoFrame): boolean {
+  return asked.has(frame);
+}
