@@ -4,17 +4,32 @@
  * (node.exe on Windows), where electron-builder.yml's extraResources takes it from. It comes
  * from the npm registry: the `node-<os>-<arch>` packages (what the `node` package installs),
  * installed into a scratch folder, so the project's node_modules is left alone.
- * Default: this machine's platform and arch. Version: NODE_RUNTIME_VERSION (Node 20, what the
- * engine is built and tested on).
+ * Default: this machine's platform and arch. Version: NODE_RUNTIME_VERSION, `nodeRuntime` in
+ * scripts/runtimes.json (a Node LTS; `.ci/run` runs the whole suite on the same version).
  */
 import { execFileSync } from 'node:child_process';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-export const NODE_RUNTIME_VERSION = '20.20.2';
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+/** A release line (a Node or Electron major) and the day its support ends (YYYY-MM-DD). */
+export interface SupportedLine {
+  line: number;
+  end: string;
+  until?: string;
+}
+export interface Runtimes {
+  nodeRuntime: string;
+  node: SupportedLine[];
+  electron: SupportedLine[];
+}
+/** scripts/runtimes.json: the supported runtimes, in one place (read by `.ci/run` too). */
+export const RUNTIMES = JSON.parse(readFileSync(path.join(ROOT, 'scripts', 'runtimes.json'), 'utf8')) as Runtimes;
+/** The Node version the packaged app ships to run the engine. */
+export const NODE_RUNTIME_VERSION = RUNTIMES.nodeRuntime;
 /** npm's package names use win/darwin/linux and Node's arch names. */
 const NPM_OS: Record<string, string> = { win32: 'win', darwin: 'darwin', linux: 'linux' };
 
