@@ -12,7 +12,7 @@ export const KIOSK_INVOKE = {
   unlock: 'kiosk:unlock',
   /** Ends the staff session at once. */
   lock: 'kiosk:lock',
-  /** Sets a new PIN: allowed while unlocked, or when none is set yet. */
+  /** Sets a new PIN: allowed while unlocked (and outside kiosk mode when none is usable; a kiosk without one stays locked). */
   setPin: 'kiosk:set-pin',
   /** Quits the app: allowed while unlocked. */
   exit: 'kiosk:exit',
@@ -23,6 +23,11 @@ export type KioskChannel = (typeof KIOSK_INVOKE)[keyof typeof KIOSK_INVOKE];
 export interface KioskStatus {
   kiosk: boolean;
   pinSet: boolean;
+  /**
+   * The PIN file: 'unset' (none was set), 'damaged' (kiosk-pin.json unreadable). In kiosk mode
+   * both lock the staff actions until the PIN is set from outside the kiosk.
+   */
+  pin: 'set' | 'unset' | 'damaged';
 }
 
 export type KioskUnlockResult =

@@ -24,7 +24,16 @@ export function cornerTaps(times: number[], tap: { x: number; y: number; t: numb
   return recent.length >= TAPS ? { times: [], open: true } : { times: recent, open: false };
 }
 
-type Step = 'enter' | 'choose' | 'confirm' | 'menu' | 'no-bridge';
+type Step = 'enter' | 'choose' | 'confirm' | 'menu' | 'no-bridge' | 'locked';
+
+/**
+ * A kiosk without a usable staff PIN: nothing to enter, and no PIN may be chosen at the screen
+ * (main/kiosk/kiosk-service.ts). Kept here, beside the one dialog that shows them.
+ */
+export const NO_PIN_TEXT = {
+  unset: 'No staff PIN is set on this kiosk. Set one from outside the kiosk (see the kiosk security notes).',
+  damaged: 'The staff PIN file is damaged. Reset it from outside the kiosk (see the kiosk security notes).',
+} as const;
 
 export class StaffDialog {
   private readonly root = document.createElement('div');
@@ -75,8 +84,11 @@ export class StaffDialog {
   async open(): Promise<void> {
     this.root.hidden = false;
     if (!this.bridge) return this.show('no-bridge', KIOSK_TEXT.noStaffBridge);
-    const status = await this.bridge.status().catch(() => ({ pinSet: true }));
-    this.show(status.pinSet ? 'enter' : 'choose', status.pinSet ? KIOSK_TEXT.enterPin : KIOSK_TEXT.choosePin);
+    const status = await this.bridge.status().catch(() => ({ kiosk: true, pinSet: true, pin: 'set' as const }));
+    if (status.pinSet) return this.show('enter', KIOSK_TEXT.enterPin);
+    // A kiosk without a PIN is locked (main refuses a PIN chosen here); outside kiosk mode one may be chosen.
+    if (status.kiosk) return this.show('locked', NO_PIN_TEXT[status.pin === 'damaged' ? 'damaged' : 'unset'], 'error');
+    this.show('choose', KIOSK_TEXT.choosePin);
   }
 
   close(): void {
@@ -89,7 +101,7 @@ export class StaffDialog {
     this.step = step;
     this.message.textContent = text;
     this.message.dataset.tone = tone;
-    this.pin.hidden = step === 'menu' || step === 'no-bridge';
+    this.pin.hidden = step === 'menu' || step === 'no-bridge' || step === 'locked';
     this.pin.value = '';
     const button = (label: string, id: string, kind: 'primary' | 'ghost', onClick?: () => void) => {
       const b = document.createElement('button');
@@ -111,7 +123,7 @@ export class StaffDialog {
         button(KIOSK_TEXT.exitKiosk, 'kiosk-staff-exit', 'primary', () => void this.bridge?.exit()),
         cancel,
       );
-    } else if (step === 'no-bridge') {
+    } else if (step === 'no-bridge' || step === 'locked') {
       this.buttons.replaceChildren(cancel);
     } else {
       this.buttons.replaceChildren(cancel, button(KIOSK_TEXT.unlock, 'kiosk-staff-submit', 'primary'));
@@ -127,7 +139,7 @@ export class StaffDialog {
       case 'enter': {
         const result = await bridge.unlock(pin);
         if (result.ok) return this.show('menu', '');
-        if (result.reason === 'no-pin') return this.show('choose', KIOSK_TEXT.choosePin);
+        if (result.reason === 'no-pin') return this.open();
         if (result.reason === 'locked-out') return this.show('enter', KIOSK_TEXT.lockedOut(Math.ceil(result.retryAfterMs / 1000)), 'error');
         return this.show('enter', KIOSK_TEXT.wrongPin(result.attemptsLeft), 'error');
       }

@@ -4,18 +4,20 @@
  * preload's kiosk bridge, and the page's staff gestures.
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, stat, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, test } from 'node:test';
 import { KIOSK_INVOKE } from '../common/kiosk-contract.js';
 import { invokeKiosk, KIOSK_CHANNELS } from '../main/kiosk/ipc.js';
-import { KioskService, UNLOCK_MS } from '../main/kiosk/kiosk-service.js';
+import { KioskService, NO_PIN_PROBLEM, UNLOCK_MS } from '../main/kiosk/kiosk-service.js';
 import { kioskEnabled, kioskFromCommandLine, kioskPageUrl } from '../main/kiosk/launch.js';
-import { LOCKOUT_MS, MAX_FAILURES, PinGuard, constantTimeEqual, hashPin, isPinHash, pinProblem, verifyPin } from '../main/kiosk/pin.js';
+import { LOCKOUT_MS, MAX_FAILURES, MAX_LOCKOUT_MS, PinGuard, constantTimeEqual, hashPin, isPinHash, pinProblem, verifyPin } from '../main/kiosk/pin.js';
 import { PIN_FILE_NAME, PinStore } from '../main/kiosk/pin-store.js';
-import { STAFF_ONLY_PROBLEM, guardSettingsSave } from '../main/kiosk/settings-guard.js';
-import type { InvokeHandlers } from '../main/ipc/router.js';
+import { PUBLIC_CHANNELS, STAFF_CHANNELS, STAFF_ONLY_DISMISS, STAFF_ONLY_PROBLEM, STAFF_ONLY_TEST, guardSettingsSave, guardStaffActions } from '../main/kiosk/settings-guard.js';
+import { createInvokeHandlers, type IpcServices } from '../main/ipc/handlers.js';
+import { REQUEST_SCHEMAS } from '../main/ipc/payloads.js';
+import { createIpcRouter, type InvokeHandlers } from '../main/ipc/router.js';
 import { PAGE_URL, isMirrorPage } from '../main/security/app-protocol.js';
 import { createKioskApi } from '../preload/kiosk-bridge.js';
 import { TAPS, TAP_CORNER_PX, TAP_WINDOW_MS, cornerTaps, isStaffShortcut } from '../renderer/kiosk-staff.js';
@@ -139,7 +141,7 @@ describe('staff service and its IPC gate', () => {
 
   test('wrong PIN refused, right PIN accepted; exit only after the right PIN, and only until the staff session ends', async () => {
     const k = setup({ pin: await cheapHash('482916') });
-    assert.deepEqual(await k.call(KIOSK_INVOKE.status), { kiosk: true, pinSet: true });
+    assert.deepEqual(await k.call(KIOSK_INVOKE.status), { kiosk: true, pinSet: true, pin: 'set' });
     assert.deepEqual(await k.call(KIOSK_INVOKE.exit), { ok: false });
     assert.deepEqual(await k.call(KIOSK_INVOKE.unlock, { pin: '111111' }), { ok: false, reason: 'wrong-pin', attemptsLeft: MAX_FAILURES - 1 });
     assert.deepEqual(await k.call(KIOSK_INVOKE.exit), { ok: false });
@@ -155,12 +157,17 @@ describe('staff service and its IPC gate', () => {
     assert.deepEqual(await k.call(KIOSK_INVOKE.exit), { ok: false }, 'locked again');
   });
 
-  test('PIN: the first one by anyone, a new one only by staff; bad ones refused with a reason', async () => {
-    const k = setup();
+  test('PIN: the first one outside kiosk mode (never at a kiosk\'s screen), a new one only by staff; bad ones refused with a reason', async () => {
+    const opts = { kiosk: true };
+    const k = setup(opts);
+    assert.deepEqual(await k.call(KIOSK_INVOKE.setPin, { pin: '4829' }), { ok: false, problem: NO_PIN_PROBLEM.unset }, 'a kiosk without a PIN stays locked');
+    assert.equal(k.hash(), undefined);
+    opts.kiosk = false;
     assert.deepEqual(await k.call(KIOSK_INVOKE.unlock, { pin: '1234' }), { ok: false, reason: 'no-pin' });
     assert.deepEqual(await k.call(KIOSK_INVOKE.setPin, { pin: '1111' }), { ok: false, problem: 'The PIN is too easy to guess.' });
     assert.deepEqual(await k.call(KIOSK_INVOKE.setPin, { pin: '4829' }), { ok: true });
     assert.ok(await verifyPin('4829', k.hash()!));
+    opts.kiosk = true;
     assert.deepEqual(await k.call(KIOSK_INVOKE.exit), { ok: true }, 'setting the first PIN opens a staff session');
     await k.call(KIOSK_INVOKE.lock);
     assert.deepEqual(await k.call(KIOSK_INVOKE.setPin, { pin: '9182' }), { ok: false, problem: 'Enter the current staff PIN first.' });
@@ -250,5 +257,141 @@ describe('command line, page address, bridge, gestures', () => {
     assert.equal(opened, 1);
     for (let i = 0; i < TAPS; i++) tap(10, 5000 + i * TAP_WINDOW_MS); // too slow
     assert.equal(opened, 1);
+  });
+});
+
+describe('a kiosk without a usable PIN, lockouts across restarts, staff-only channels (issue 23)', () => {
+  const OWNER = 7;
+  const sender = { webContentsId: OWNER, frame: { url: `${PAGE_URL}?kiosk=1`, isMainFrame: true } };
+  const T0 = Date.UTC(2026, 11, 7, 12);
+  /** A kiosk over the PIN file in `dir`, as main/electron/kiosk.ts makes it (PinStore + KioskService). */
+  async function kioskOver(dir: string, clock = { now: T0 }, kiosk = true) {
+    const logs: string[] = [];
+    const pins = await PinStore.open(dir, { log: (l) => logs.push(l), hash: cheapHash });
+    let exits = 0;
+    const service = new KioskService({ kiosk: () => kiosk, pin: pins, exit: () => exits++, now: () => clock.now, hash: cheapHash });
+    const call = (channel: string, ...args: unknown[]) => invokeKiosk(service, channel, sender, args, new Set([OWNER]));
+    return { service, pins, call, logs, exits: () => exits };
+  }
+  const tmp = () => mkdtemp(path.join(os.tmpdir(), 'mm-kiosk-pin-'));
+  /** Every staff action refused, and no PIN can be chosen at the screen. */
+  async function assertLocked(k: Awaited<ReturnType<typeof kioskOver>>, state: 'unset' | 'damaged') {
+    assert.deepEqual(await k.call(KIOSK_INVOKE.status), { kiosk: true, pinSet: false, pin: state });
+    assert.deepEqual(await k.call(KIOSK_INVOKE.unlock, { pin: '4829' }), { ok: false, reason: 'no-pin' });
+    assert.deepEqual(await k.call(KIOSK_INVOKE.setPin, { pin: '4829' }), { ok: false, problem: NO_PIN_PROBLEM[state] });
+    assert.deepEqual(await k.call(KIOSK_INVOKE.exit), { ok: false });
+    assert.equal(k.service.settingsAllowed(OWNER), false);
+    assert.equal(k.exits(), 0);
+    assert.equal(k.pins.current(), undefined);
+  }
+
+  test('missing PIN file in kiosk mode: staff actions refused, no PIN set from the screen, no file written', async () => {
+    const dir = await tmp();
+    const k = await kioskOver(dir);
+    await assertLocked(k, 'unset');
+    await assert.rejects(stat(path.join(dir, PIN_FILE_NAME)), { code: 'ENOENT' });
+  });
+
+  test('damaged PIN file in kiosk mode: staff actions refused, the file left as it was', async () => {
+    const good = await cheapHash('482916');
+    const damaged = [
+      '{"version":1,"pin":"scry', // cut short
+      '',
+      '[]',
+      'null',
+      '{"version":1,"pin":"482916"}', // a PIN in plain text is no hash
+      JSON.stringify({ version: 2, pin: good }),
+      JSON.stringify({ version: 1, pin: good, failures: -1 }),
+      JSON.stringify({ version: 1, pin: good, lockedUntil: 'later' }),
+      JSON.stringify({ version: 1, newPin: '1111' }), // too easy: not taken
+    ];
+    for (const text of damaged) {
+      const dir = await tmp();
+      await writeFile(path.join(dir, PIN_FILE_NAME), text);
+      const k = await kioskOver(dir);
+      await assertLocked(k, 'damaged');
+      assert.match(k.logs.join('\n'), /is damaged/, text);
+      assert.equal(await readFile(path.join(dir, PIN_FILE_NAME), 'utf8'), text, 'not overwritten');
+    }
+    const unreadable = await tmp();
+    await mkdir(path.join(unreadable, PIN_FILE_NAME)); // EISDIR: present but unreadable
+    await assertLocked(await kioskOver(unreadable), 'damaged');
+  });
+
+  test('set or reset from outside the kiosk: a "newPin" in the file is hashed at the next start, its digits not kept', async () => {
+    const dir = await tmp();
+    await writeFile(path.join(dir, PIN_FILE_NAME), JSON.stringify({ version: 1, newPin: '4829' }));
+    const k = await kioskOver(dir);
+    assert.equal(k.pins.state(), 'set');
+    const text = await readFile(path.join(dir, PIN_FILE_NAME), 'utf8');
+    assert.ok(!text.includes('4829'), text);
+    assert.ok(isPinHash(JSON.parse(text).pin));
+    assert.deepEqual(await k.call(KIOSK_INVOKE.unlock, { pin: '4829' }), { ok: true });
+    // The next start reads the hashed file as it is.
+    assert.equal((await kioskOver(dir)).pins.current(), JSON.parse(text).pin);
+  });
+
+  test('a lockout survives a restart: a new PinStore and KioskService over the same folder keep the counts', async () => {
+    const dir = await tmp();
+    await writeFile(path.join(dir, PIN_FILE_NAME), JSON.stringify({ version: 1, newPin: '482916' }));
+    const clock = { now: T0 };
+    let k = await kioskOver(dir, clock);
+    for (let i = 0; i < MAX_FAILURES; i++) await k.call(KIOSK_INVOKE.unlock, { pin: '111111' });
+    clock.now += 1000;
+    k = await kioskOver(dir, clock); // the plug pulled and put back
+    assert.deepEqual(await k.call(KIOSK_INVOKE.unlock, { pin: '482916' }), { ok: false, reason: 'locked-out', retryAfterMs: LOCKOUT_MS - 1000 }, 'not even the right PIN');
+    clock.now += LOCKOUT_MS;
+    // Wrong PINs short of a lockout count across a restart too, and the next lockout is longer.
+    k = await kioskOver(dir, clock);
+    for (let left = MAX_FAILURES - 1; left > 1; left--) assert.deepEqual(await k.call(KIOSK_INVOKE.unlock, { pin: '111111' }), { ok: false, reason: 'wrong-pin', attemptsLeft: left });
+    k = await kioskOver(dir, clock);
+    assert.deepEqual(await k.call(KIOSK_INVOKE.unlock, { pin: '111111' }), { ok: false, reason: 'wrong-pin', attemptsLeft: 1 });
+    k = await kioskOver(dir, clock);
+    assert.deepEqual(await k.call(KIOSK_INVOKE.unlock, { pin: '111111' }), { ok: false, reason: 'locked-out', retryAfterMs: 2 * LOCKOUT_MS });
+    clock.now += 2 * LOCKOUT_MS;
+    k = await kioskOver(dir, clock);
+    assert.deepEqual(await k.call(KIOSK_INVOKE.unlock, { pin: '482916' }), { ok: true });
+    assert.deepEqual(Object.keys(JSON.parse(await readFile(path.join(dir, PIN_FILE_NAME), 'utf8'))), ['version', 'pin'], 'a right PIN clears the counts');
+  });
+
+  test('a lockout end far ahead (the clock set back) lasts at most the longest lockout', async () => {
+    const dir = await tmp();
+    const hash = await cheapHash('482916');
+    await writeFile(path.join(dir, PIN_FILE_NAME), JSON.stringify({ version: 1, pin: hash, failures: 0, lockouts: 3, lockedUntil: T0 + 365 * 24 * 3600_000 }));
+    const k = await kioskOver(dir);
+    assert.deepEqual(await k.call(KIOSK_INVOKE.unlock, { pin: '482916' }), { ok: false, reason: 'locked-out', retryAfterMs: MAX_LOCKOUT_MS });
+  });
+
+  test('in kiosk mode Test connection (and dismissing notices) need the staff PIN too; every channel is staff or public', async () => {
+    const k = { kiosk: true, unlocked: false };
+    const probes: string[] = [];
+    const dismissed: string[] = [];
+    const services = {
+      engineUri: async () => 'ws://127.0.0.1:1234/kurento',
+      probeKms: async (uri: string) => (probes.push(uri), { ok: true as const, version: '7.2.0', message: `probed ${uri}` }),
+      notices: { dismiss: (id: string) => void dismissed.push(id), list: () => [] },
+    } as unknown as IpcServices;
+    const router = createIpcRouter({
+      handlers: guardStaffActions(createInvokeHandlers(services), () => !k.kiosk || k.unlocked),
+      mirrorWindowIds: () => new Set([OWNER]),
+      log: () => {},
+    });
+    const test = (kmsUri: string) => router.invoke('settings:test-connection', sender, [{ kmsUri, timeoutMs: 1000 }]);
+    assert.deepEqual(await test('ws://192.0.2.7:8888/kurento'), { ok: false, problem: 'internal', message: STAFF_ONLY_TEST });
+    assert.deepEqual(await test('builtin'), { ok: false, problem: 'internal', message: STAFF_ONLY_TEST });
+    await assert.rejects(router.invoke('notices:dismiss', sender, [{ id: 'n1' }]), { message: STAFF_ONLY_DISMISS });
+    assert.deepEqual(probes, [], 'nothing connected to');
+    assert.deepEqual(dismissed, []);
+    k.unlocked = true;
+    assert.equal(((await test('ws://192.0.2.7:8888/kurento')) as { ok: boolean }).ok, true);
+    await router.invoke('notices:dismiss', sender, [{ id: 'n1' }]);
+    k.unlocked = false;
+    k.kiosk = false;
+    assert.equal(((await test('builtin')) as { ok: boolean }).ok, true, 'not a kiosk: anyone');
+    assert.deepEqual(probes, ['ws://192.0.2.7:8888/kurento', 'ws://127.0.0.1:1234/kurento']);
+    assert.deepEqual(dismissed, ['n1']);
+    // Each channel is classified: a new one must be put in one list or the other.
+    assert.deepEqual([...STAFF_CHANNELS, ...PUBLIC_CHANNELS].sort(), Object.keys(REQUEST_SCHEMAS).sort());
+    assert.equal(guardSettingsSave, guardStaffActions);
   });
 });

@@ -1,17 +1,36 @@
 /**
- * The kiosk's staff side, without Electron: PIN checks (rate-limited), a short staff session
- * per page after a right PIN, and the actions only staff may take (exit, a new PIN). The
- * Electron glue (main/electron/kiosk.ts) binds it to IPC through main/kiosk/ipc.ts.
+ * The kiosk's staff side, without Electron: PIN checks (rate-limited, the counts kept across
+ * restarts), a short staff session per page after a right PIN, and the actions only staff may
+ * take (exit, a new PIN, and through settingsAllowed: settings, Test connection, notices).
+ * The Electron glue (main/electron/kiosk.ts) binds it to IPC through main/kiosk/ipc.ts.
+ *
+ * In kiosk mode, no usable PIN (never set, or kiosk-pin.json missing or damaged) locks every
+ * staff action: whoever stands at the screen must not be the one who chooses the PIN. The
+ * first PIN is set from outside the kiosk (pin-store.ts, docs/security-kiosk.md).
  */
 import type { KioskSetPinResult, KioskStatus, KioskUnlockResult } from '../../common/kiosk-contract.js';
-import { PinGuard, hashPin, pinProblem } from './pin.js';
+import { PinGuard, hashPin, pinProblem, type LockoutStore } from './pin.js';
+import type { PinState } from './pin-store.js';
+
+/** Why the staff actions are locked on a kiosk without a usable PIN (shown by the staff dialog). */
+export const NO_PIN_PROBLEM = {
+  unset: 'No staff PIN is set on this kiosk, so staff actions are locked. Set one from outside the kiosk (see docs/security-kiosk.md).',
+  damaged: 'The staff PIN file is damaged, so staff actions are locked. Reset it from outside the kiosk (see docs/security-kiosk.md).',
+} as const;
 
 /** How long a staff session lasts after a right PIN (time to change settings); "Back to the mirror" ends it at once. */
 export const UNLOCK_MS = 10 * 60_000;
 
 export interface KioskServiceOptions {
   kiosk: () => boolean;
-  pin: { current(): string | undefined; save(hash: string): Promise<void> };
+  pin: {
+    current(): string | undefined;
+    save(hash: string): Promise<void>;
+    /** 'damaged' when the PIN file is unusable (PinStore); without it: 'set' or 'unset' from current(). */
+    state?(): PinState;
+    /** Where the rate limit's counts are kept across restarts (PinStore.lockouts). */
+    lockouts?: LockoutStore;
+  };
   /** Quit the app (staff asked for it). */
   exit: () => void;
   now?: () => number;
@@ -28,11 +47,17 @@ export class KioskService {
 
   constructor(private readonly o: KioskServiceOptions) {
     this.#now = o.now ?? Date.now;
-    this.#guard = new PinGuard(() => o.pin.current(), this.#now);
+    this.#guard = new PinGuard(() => o.pin.current(), this.#now, o.pin.lockouts);
+  }
+
+  #pinState(): PinState {
+    if (this.o.pin.current() !== undefined) return 'set';
+    return this.o.pin.state?.() === 'damaged' ? 'damaged' : 'unset';
   }
 
   status(): KioskStatus {
-    return { kiosk: this.o.kiosk(), pinSet: this.o.pin.current() !== undefined };
+    const pin = this.#pinState();
+    return { kiosk: this.o.kiosk(), pinSet: pin === 'set', pin };
   }
 
   async unlock(ownerId: number, pin: string): Promise<KioskUnlockResult> {
@@ -54,10 +79,20 @@ export class KioskService {
     return false;
   }
 
-  /** Staff may always set a PIN; anyone may set the first one (a fresh kiosk has none). */
+  /**
+   * Staff may always set a PIN. Without a staff session: only outside kiosk mode, when no PIN
+   * is usable. In kiosk mode a kiosk without one stays locked (set it from outside: pin-store.ts).
+   */
   async setPin(ownerId: number, pin: string): Promise<KioskSetPinResult> {
-    const first = this.o.pin.current() === undefined;
-    if (!first && !this.isUnlocked(ownerId)) return { ok: false, problem: 'Enter the current staff PIN first.' };
+    const state = this.#pinState();
+    const first = state !== 'set';
+    if (!this.isUnlocked(ownerId)) {
+      if (!first) return { ok: false, problem: 'Enter the current staff PIN first.' };
+      if (this.o.kiosk()) {
+        this.o.log?.(`kiosk: setting a staff PIN from the kiosk refused (the PIN file is ${state === 'damaged' ? 'damaged' : 'missing'})`);
+        return { ok: false, problem: NO_PIN_PROBLEM[state] };
+      }
+    }
     const problem = pinProblem(pin);
     if (problem) return { ok: false, problem: `The PIN ${problem}.` };
     await this.o.pin.save(await (this.o.hash ?? hashPin)(pin));

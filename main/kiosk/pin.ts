@@ -1,7 +1,9 @@
 /**
  * The staff PIN that guards a kiosk's exit and settings: hashed with scrypt and a random salt,
  * compared in constant time, and rate-limited (MAX_FAILURES wrong PINs in a row lock it for
- * LOCKOUT_MS, doubling with each further lockout up to MAX_LOCKOUT_MS).
+ * LOCKOUT_MS, doubling with each further lockout up to MAX_LOCKOUT_MS). The counts can be
+ * kept across restarts (a LockoutStore: pin-store.ts keeps them in kiosk-pin.json), so pulling
+ * the plug does not give a guesser a fresh set of tries.
  *
  * Stored form (one string): `scrypt$<N>$<r>$<p>$<salt base64>$<hash base64>`, so the cost
  * can be raised later without breaking stored PINs. The hash never leaves the main process:
@@ -72,9 +74,40 @@ export type UnlockResult =
   | { ok: false; reason: 'locked-out'; retryAfterMs: number }
   | { ok: false; reason: 'no-pin' };
 
+/** The rate limit's counts: wrong PINs since the last lockout, lockouts so far, end of the current one (epoch ms). */
+export interface LockoutState {
+  failures: number;
+  lockouts: number;
+  lockedUntil: number;
+}
+
+export const NO_LOCKOUT: Readonly<LockoutState> = { failures: 0, lockouts: 0, lockedUntil: 0 };
+
+/** Where the counts live between runs. save() is awaited before a check answers; it should not reject. */
+export interface LockoutStore {
+  load(): LockoutState;
+  save(state: LockoutState): Promise<void>;
+}
+
+/** Whether counts read back from a file are ones this module could have written. */
+export function isLockoutState(v: unknown): v is LockoutState {
+  const o = v as Partial<LockoutState> | null;
+  const count = (n: unknown, max: number) => typeof n === 'number' && Number.isInteger(n) && n >= 0 && n <= max;
+  return typeof o === 'object' && o !== null && count(o.failures, MAX_FAILURES - 1) && count(o.lockouts, 64) && count(o.lockedUntil, 8.64e15);
+}
+
+/**
+ * A stored lockout end seen from now: at most MAX_LOCKOUT_MS away (a clock set back after the
+ * lockout must not make it last longer than the longest one).
+ */
+export function lockoutFromStore(state: LockoutState, now: number): LockoutState {
+  return { ...state, lockedUntil: Math.min(state.lockedUntil, now + MAX_LOCKOUT_MS) };
+}
+
 /**
  * The rate-limited check. One at a time: a check that is still hashing makes a second one
- * wait its turn, so parallel guesses cannot slip past the failure count.
+ * wait its turn, so parallel guesses cannot slip past the failure count. With a LockoutStore,
+ * every change of the counts is saved before the check answers.
  */
 export class PinGuard {
   #failures = 0;
@@ -85,7 +118,15 @@ export class PinGuard {
   constructor(
     private readonly stored: () => string | undefined,
     private readonly now: () => number = Date.now,
-  ) {}
+    private readonly lockoutStore?: LockoutStore,
+  ) {
+    if (lockoutStore) {
+      const s = lockoutFromStore(lockoutStore.load(), now());
+      this.#failures = s.failures;
+      this.#lockouts = s.lockouts;
+      this.#lockedUntil = s.lockedUntil;
+    }
+  }
 
   check(pin: string): Promise<UnlockResult> {
     const turn = this.#queue.then(() => this.#check(pin));
@@ -104,15 +145,28 @@ export class PinGuard {
     const wait = this.lockedForMs();
     if (wait > 0) return { ok: false, reason: 'locked-out', retryAfterMs: wait };
     if (await verifyPin(pin, stored)) {
+      const changed = this.#failures !== 0 || this.#lockouts !== 0 || this.#lockedUntil !== 0;
       this.#failures = 0;
       this.#lockouts = 0;
+      this.#lockedUntil = 0;
+      if (changed) await this.#persist();
       return { ok: true };
     }
     this.#failures++;
-    if (this.#failures < MAX_FAILURES) return { ok: false, reason: 'wrong-pin', attemptsLeft: MAX_FAILURES - this.#failures };
+    if (this.#failures < MAX_FAILURES) {
+      await this.#persist();
+      return { ok: false, reason: 'wrong-pin', attemptsLeft: MAX_FAILURES - this.#failures };
+    }
     this.#failures = 0;
-    const ms = Math.min(MAX_LOCKOUT_MS, LOCKOUT_MS * 2 ** this.#lockouts++);
+    const ms = Math.min(MAX_LOCKOUT_MS, LOCKOUT_MS * 2 ** Math.min(this.#lockouts, 32));
+    this.#lockouts = Math.min(this.#lockouts + 1, 64);
     this.#lockedUntil = this.now() + ms;
+    await this.#persist();
     return { ok: false, reason: 'locked-out', retryAfterMs: ms };
+  }
+
+  /** Saves the counts (before the answer goes out, so a restart right after it keeps them). */
+  async #persist(): Promise<void> {
+    await this.lockoutStore?.save({ failures: this.#failures, lockouts: this.#lockouts, lockedUntil: this.#lockedUntil }).catch(() => undefined);
   }
 }
