@@ -11,6 +11,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { after, before, describe, test } from 'node:test';
+import { readFileSync } from 'node:fs';
+import { devOverrides, ignoredDevOverrides } from '../main/engine-host/dev-overrides.js';
 import { engineCommand } from '../main/engine-host/engine-command.js';
 import { EngineHost, type RunningEngine } from '../main/engine-host/engine-host.js';
 import { engineEnv, launchNodeEngine } from '../main/engine-host/launch-node-engine.js';
@@ -43,9 +45,23 @@ describe('which Node runs the engine', () => {
     assert.deepEqual(engineCommand(win), { nodePath: 'C:\\MM\\resources\\node\\node.exe', args: ['C:\\MM\\resources\\app.asar.unpacked\\dist\\engine\\cli.js'] });
   });
 
-  test('MAGIC_MIRROR_NODE overrides; the engine does not inherit Electron/Node start-up variables', () => {
-    assert.equal(engineCommand({ ...base, packaged: true, appDir: '/x', env: { MAGIC_MIRROR_NODE: '/custom/node' } }).nodePath, '/custom/node');
+  test('MAGIC_MIRROR_NODE overrides in development; the engine does not inherit Electron/Node start-up variables', () => {
+    assert.equal(engineCommand({ ...base, packaged: false, appDir: '/x', env: { MAGIC_MIRROR_NODE: '/custom/node' } }).nodePath, '/custom/node');
     assert.deepEqual(engineEnv({ PATH: '/bin', ELECTRON_RUN_AS_NODE: '1', NODE_OPTIONS: '--require /tmp/evil.js' }), { ...ENGINE_MALLOC_ENV, PATH: '/bin' });
+  });
+
+  test('packaged: the development overrides MAGIC_MIRROR_NODE and MAGIC_MIRROR_USER_DATA are ignored (issue 23)', () => {
+    const env = { MAGIC_MIRROR_NODE: '/tmp/evil', MAGIC_MIRROR_USER_DATA: '/tmp/elsewhere', npm_node_execpath: '/usr/bin/node20' };
+    const packaged = { ...base, env, packaged: true, appDir: '/opt/Magic Mirror/resources/app.asar/dist/electron' };
+    assert.equal(engineCommand(packaged).nodePath, '/opt/Magic Mirror/resources/node/node', 'only the shipped Node');
+    assert.deepEqual(devOverrides(env, true), {});
+    assert.deepEqual(ignoredDevOverrides(env, true), ['MAGIC_MIRROR_NODE', 'MAGIC_MIRROR_USER_DATA']);
+    assert.deepEqual(devOverrides(env, false), { nodePath: '/tmp/evil', userData: '/tmp/elsewhere' });
+    assert.deepEqual(ignoredDevOverrides(env, false), []);
+    // Every MAGIC_MIRROR_* variable the app's main process reads goes through devOverrides.
+    const mainTs = readFileSync(path.join(ROOT, 'main', 'electron', 'main.ts'), 'utf8');
+    assert.deepEqual(mainTs.match(/MAGIC_MIRROR_\w+/g) ?? [], [], 'main.ts names no override itself');
+    assert.match(mainTs, /devOverrides\(process\.env, app\.isPackaged\)/);
   });
 });
 

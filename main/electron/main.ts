@@ -11,13 +11,14 @@ import { EVENT } from '../../common/ipc-contract.js';
 import type { Settings } from '../../common/settings.js';
 import { MirrorService } from '../app/mirror-service.js';
 import { BUILTIN_KMS } from '../defaults.js';
+import { devOverrides, ignoredDevOverrides } from '../engine-host/dev-overrides.js';
 import { engineCommand } from '../engine-host/engine-command.js';
 import { EngineHost } from '../engine-host/engine-host.js';
 import { launchNodeEngine } from '../engine-host/launch-node-engine.js';
 import { createInvokeHandlers } from '../ipc/handlers.js';
 import { MirrorLinks } from '../ipc/mirror-links.js';
 import { createIpcRouter } from '../ipc/router.js';
-import { guardSettingsSave } from '../kiosk/settings-guard.js';
+import { guardStaffActions } from '../kiosk/settings-guard.js';
 import { NoticeBoard } from '../notices.js';
 import { PROBLEM_TEXT } from '../problems.js';
 import { SettingsStore } from '../settings/store.js';
@@ -35,8 +36,10 @@ const RENDERER_DIR = path.join(HERE, '..', 'renderer');
 
 // Before the app is ready: the scheme's privileges, where user data goes, the sandbox for all.
 registerAppScheme();
-// Tests give each run its own settings folder.
-if (process.env.MAGIC_MIRROR_USER_DATA) app.setPath('userData', process.env.MAGIC_MIRROR_USER_DATA);
+// Tests give each run its own settings folder; a packaged app ignores the development overrides.
+const overrides = devOverrides(process.env, app.isPackaged);
+if (overrides.userData) app.setPath('userData', overrides.userData);
+for (const name of ignoredDevOverrides(process.env, app.isPackaged)) console.warn(`${name} is ignored: this is a packaged app`);
 app.enableSandbox();
 applyChromiumSwitches();
 
@@ -96,8 +99,8 @@ async function start(): Promise<void> {
   serveAppProtocol(RENDERER_DIR);
   bindIpc(
     createIpcRouter({
-      // In kiosk mode, only a staff session (PIN) may save settings.
-      handlers: guardSettingsSave(createInvokeHandlers({
+      // In kiosk mode, only a staff session (PIN) may save settings, test a connection or dismiss notices.
+      handlers: guardStaffActions(createInvokeHandlers({
         links,
         settings,
         notices,
