@@ -11,7 +11,7 @@ import { APP_ORIGIN, PAGE_URL, appResponseHeaders, isAppOrigin, isMirrorPage, re
 import { contentSecurityPolicy } from '../main/content-security-policy.js';
 import { checkIpcSender, type IpcSenderFacts } from '../main/security/ipc-sender.js';
 import { allowNavigation, decideWindowOpen } from '../main/security/navigation.js';
-import { allowPermissionCheck, allowPermissionRequest } from '../main/security/permissions.js';
+import { allowPermissionCheck, allowPermissionRequest, mediaTypesFor } from '../main/security/permissions.js';
 import { mirrorWebPreferences } from '../main/security/web-preferences.js';
 
 describe('the app:// origin', () => {
@@ -120,6 +120,7 @@ describe('permissions', () => {
     isMainFrame: true,
     requestingUrl: PAGE_URL,
     mediaTypes: ['video', 'audio'],
+    kiosk: false,
   };
 
   test('camera and microphone for the mirror page are granted', () => {
@@ -141,8 +142,20 @@ describe('permissions', () => {
     }
   });
 
+  test('kiosk mode: the camera only — the microphone is refused, alone or with the camera (issue 23)', () => {
+    const kiosk = { ...camera, kiosk: true };
+    assert.equal(allowPermissionRequest(kiosk), false, 'video + audio');
+    assert.equal(allowPermissionRequest({ ...kiosk, mediaTypes: ['audio'] }), false, 'audio');
+    assert.ok(allowPermissionRequest({ ...kiosk, mediaTypes: ['video'] }), 'the camera alone, as the page asks next');
+    const check = { permission: 'media', fromMirrorWindow: true, isMainFrame: true, requestingOrigin: APP_ORIGIN, kiosk: true };
+    assert.equal(allowPermissionCheck({ ...check, mediaType: 'audio' }), false);
+    assert.ok(allowPermissionCheck({ ...check, mediaType: 'video' }));
+    assert.deepEqual([...mediaTypesFor(true)], ['video']);
+    assert.deepEqual([...mediaTypesFor(false)].sort(), ['audio', 'video'], 'outside kiosk mode the page plays its audio back (unmute)');
+  });
+
   test('checks: media video/audio for our origin in the mirror window main frame only', () => {
-    const check = { permission: 'media', fromMirrorWindow: true, isMainFrame: true, requestingOrigin: APP_ORIGIN, mediaType: 'video' };
+    const check = { permission: 'media', fromMirrorWindow: true, isMainFrame: true, requestingOrigin: APP_ORIGIN, mediaType: 'video', kiosk: false };
     assert.ok(allowPermissionCheck(check));
     assert.ok(allowPermissionCheck({ ...check, mediaType: 'audio', requestingOrigin: `${APP_ORIGIN}/` }));
     assert.equal(allowPermissionCheck({ ...check, mediaType: 'unknown' }), false);

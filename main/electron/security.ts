@@ -21,6 +21,7 @@ export function guardSession(session: Session, ctx: SecurityContext): void {
         isMainFrame: details.isMainFrame,
         requestingUrl: details.requestingUrl,
         mediaTypes: 'mediaTypes' in details ? details.mediaTypes : undefined,
+        kiosk: ctx.kiosk(),
       }),
     );
   });
@@ -31,6 +32,7 @@ export function guardSession(session: Session, ctx: SecurityContext): void {
       isMainFrame: details.isMainFrame,
       requestingOrigin,
       mediaType: details.mediaType,
+      kiosk: ctx.kiosk(),
     }),
   );
   // USB, HID, serial, Bluetooth: never.
