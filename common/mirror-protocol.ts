@@ -96,6 +96,36 @@ export interface MediaServerSummary {
 
 export const MIRROR_WS_PATH = '/magicmirror';
 
+/**
+ * Bounds of a page's ICE candidate, the IPC schema's (main/ipc/payloads.ts CLIENT_MESSAGE): a
+ * browser's candidate line is 100–250 characters, its sdpMid a short token ("0", "video").
+ */
+export const ICE_CANDIDATE_LIMITS = { candidateChars: 2048, sdpMidChars: 256, maxMLineIndex: 1024 } as const;
+
+/**
+ * What is wrong with a page's ICE candidate (undefined: nothing). Checked like the IPC schema:
+ * `candidate` text of bounded length ('' is the end-of-candidates marker), `sdpMid` text or
+ * null, `sdpMLineIndex` a whole number or null; absent is null. Other keys (a browser's
+ * RTCIceCandidate.toJSON() adds usernameFragment) are ignored and not passed on.
+ */
+export function iceCandidateProblem(c: unknown): string | undefined {
+  if (!c || typeof c !== 'object' || Array.isArray(c)) return 'candidate: must be an object';
+  const { candidate, sdpMid, sdpMLineIndex } = c as Record<string, unknown>;
+  const L = ICE_CANDIDATE_LIMITS;
+  if (typeof candidate !== 'string') return 'candidate.candidate: must be text';
+  if (candidate.length > L.candidateChars) return `candidate.candidate: must be at most ${L.candidateChars} characters`;
+  if (sdpMid !== undefined && sdpMid !== null) {
+    if (typeof sdpMid !== 'string') return 'candidate.sdpMid: must be text or null';
+    if (sdpMid.length > L.sdpMidChars) return `candidate.sdpMid: must be at most ${L.sdpMidChars} characters`;
+  }
+  if (sdpMLineIndex !== undefined && sdpMLineIndex !== null) {
+    if (typeof sdpMLineIndex !== 'number' || !Number.isInteger(sdpMLineIndex) || sdpMLineIndex < 0 || sdpMLineIndex > L.maxMLineIndex) {
+      return `candidate.sdpMLineIndex: must be a whole number between 0 and ${L.maxMLineIndex}, or null`;
+    }
+  }
+  return undefined;
+}
+
 /** Parses and checks a page → server message; undefined if it is not one. */
 export function parseClientMessage(text: string): ClientMessage | undefined {
   let m: unknown;
@@ -110,10 +140,9 @@ export function parseClientMessage(text: string): ClientMessage | undefined {
     case 'start':
       return typeof msg.sdpOffer === 'string' ? { id: 'start', sdpOffer: msg.sdpOffer, statusEvents: msg.statusEvents === true } : undefined;
     case 'onIceCandidate': {
-      const c = msg.candidate as Record<string, unknown> | undefined;
-      return c && typeof c.candidate === 'string'
-        ? { id: 'onIceCandidate', candidate: { candidate: c.candidate, sdpMid: (c.sdpMid as string) ?? null, sdpMLineIndex: (c.sdpMLineIndex as number) ?? null } }
-        : undefined;
+      if (iceCandidateProblem(msg.candidate) !== undefined) return undefined;
+      const c = msg.candidate as IceCandidateJson;
+      return { id: 'onIceCandidate', candidate: { candidate: c.candidate, sdpMid: c.sdpMid ?? null, sdpMLineIndex: c.sdpMLineIndex ?? null } };
     }
     case 'stop':
       return { id: 'stop' };

@@ -77,6 +77,17 @@ export const WEB_DEFAULTS = {
   pingIntervalMs: 15_000,
 } as const;
 
+/**
+ * Web mode's fairness (issue 23, main/mirror/admission.ts): how many mirrors one media server
+ * takes at once, starting or running — on 2 cores 4 run at 30 fps and 8 at about 20 (the
+ * browsers elsewhere); beyond that every mirror is too slow to use, so the next visitor is told
+ * "busy, try again in a moment" instead (`--max_mirrors` changes it). A start whose camera video
+ * has not reached the media server `startMediaMs` after `start` (or whose video stopped that
+ * long ago) ends and frees its place; while all places are taken, a newcomer pushes out the
+ * oldest start that has no video yet (a real visitor's arrives in under a second).
+ */
+export const MIRROR_ADMISSION = { mirrorsPerServer: 8, startMediaMs: 20_000 } as const;
+
 /** URL path under which the hat server serves hats (`/hats/<name>.png`). */
 export const HATS_PATH = '/hats/';
 

@@ -55,6 +55,13 @@ export interface KmsConnectionEvents {
   closed: [];
 }
 
+/**
+ * One user's listeners for the connection's events (each mirror has one): kept in a set rather
+ * than as EventEmitter listeners, which warn past 10 per event (MaxListenersExceededWarning at
+ * the 11th mirror) although one per mirror is no leak.
+ */
+export type KmsConnectionWatcher = { [E in keyof KmsConnectionEvents]?: (...args: KmsConnectionEvents[E]) => void };
+
 export interface KmsConnectionOptions {
   timeouts?: Partial<KmsTimeouts>;
   log?: (line: string) => void;
@@ -108,6 +115,7 @@ export class KmsConnection extends EventEmitter<KmsConnectionEvents> {
   readonly #orphans = new Set<kurento.MediaObject>();
   /** Rejecters of calls in flight: a lost or closed connection fails them at once instead of at their timeout. */
   readonly #inFlight = new Set<(err: MirrorError) => void>();
+  readonly #watchers = new Set<KmsConnectionWatcher>();
 
   private constructor(
     readonly uri: string,
@@ -146,6 +154,19 @@ export class KmsConnection extends EventEmitter<KmsConnectionEvents> {
 
   get state(): KmsConnectionState {
     return this.#state;
+  }
+
+  /** Calls `watcher`'s handlers on the connection's events (after its EventEmitter listeners) until the returned function is called. */
+  watch(watcher: KmsConnectionWatcher): () => void {
+    const own = { ...watcher }; // the same object watched twice is two watchers
+    this.#watchers.add(own);
+    return () => void this.#watchers.delete(own);
+  }
+
+  /** emit(), then every watcher. */
+  #notify<E extends keyof KmsConnectionEvents>(event: E, ...args: KmsConnectionEvents[E]): void {
+    (this.emit as (event: E, ...args: KmsConnectionEvents[E]) => boolean)(event, ...args);
+    for (const watcher of [...this.#watchers]) (watcher[event] as ((...a: KmsConnectionEvents[E]) => void) | undefined)?.(...args);
   }
 
   /**
@@ -252,8 +273,9 @@ export class KmsConnection extends EventEmitter<KmsConnectionEvents> {
     re._connection?.socket?.terminate();
     const error = reason ?? new MirrorError('kms-lost', PROBLEM_TEXT.lost(this.uri));
     for (const fail of [...this.#inFlight]) fail(error);
-    if (reason && wasOpen && !this.#lostReported) this.emit('lost', reason);
-    this.emit('closed');
+    if (reason && wasOpen && !this.#lostReported) this.#notify('lost', reason);
+    this.#notify('closed');
+    this.#watchers.clear();
   }
 
   /**
@@ -357,7 +379,7 @@ export class KmsConnection extends EventEmitter<KmsConnectionEvents> {
     if (this.#state !== 'connected') return;
     this.#state = 'interrupted';
     this.#log(`lost the connection to the media server ${this.uri}; reconnecting`);
-    this.emit('interrupted');
+    this.#notify('interrupted');
     this.#resumeTimer = setTimeout(() => this.#reportLost(PROBLEM_TEXT.lost(this.uri)), this.timeouts.resumeMs);
     this.#resumeTimer.unref();
   }
@@ -370,7 +392,7 @@ export class KmsConnection extends EventEmitter<KmsConnectionEvents> {
       this.#log(`reconnected to the media server ${this.uri}`);
       for (const object of this.#orphans) void this.release(object);
       this.#lostReported = false;
-      this.emit('resumed');
+      this.#notify('resumed');
     } else {
       this.#log(`the media server ${this.uri} restarted: its objects are gone`);
       this.#orphans.clear();
@@ -384,6 +406,6 @@ export class KmsConnection extends EventEmitter<KmsConnectionEvents> {
     this.#lostReported = true;
     const error = new MirrorError('kms-lost', text);
     for (const fail of [...this.#inFlight]) fail(error);
-    this.emit('lost', error);
+    this.#notify('lost', error);
   }
 }

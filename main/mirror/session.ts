@@ -12,11 +12,12 @@
  * stop or failure happens. Failures reach the page as an `error` message a person can read.
  */
 import kurento from 'kurento-client';
-import type { ClientMessage, IceCandidateJson, MediaServerSummary, MirrorStatus, ServerMessage } from '../../common/mirror-protocol.js';
+import { iceCandidateProblem, type ClientMessage, type IceCandidateJson, type MediaServerSummary, type MirrorStatus, type ServerMessage } from '../../common/mirror-protocol.js';
 import { ANCHOR_TAG, EACH_FACE_TAG, TILT_TAG } from '../../common/filter-tags.js';
 import { HAT_PLACEMENT, SESSION_TIMINGS, type HatPlacement, type SessionTimings } from '../defaults.js';
 import { KmsAnswerError, type KmsConnection } from '../kms/kms-connection.js';
 import { MirrorError, PROBLEM_TEXT, asMirrorError } from '../problems.js';
+import type { AdmissionTicket, MirrorAdmission } from './admission.js';
 import { MediaStatus, type IceComponentStateChanged, type KurentoErrorEvent, type MediaFlowStateChanged } from './media-status.js';
 
 export interface MirrorSessionOptions {
@@ -43,6 +44,12 @@ export interface MirrorSessionOptions {
   /** STUN/TURN for the media server's WebRtcEndpoint (Kurento takes IP addresses, not host names). */
   iceServers?: EndpointIceServers;
   timings?: Partial<SessionTimings>;
+  /**
+   * Web mode's places for mirrors, shared by every session (admission.ts): a run takes one
+   * before it asks the media server for anything and frees it once its pipeline is released;
+   * a run without camera video in time, or pushed out for a newcomer, ends with an error.
+   */
+  admission?: MirrorAdmission;
   log?: (line: string) => void;
 }
 
@@ -65,6 +72,8 @@ class Run {
   /** Set once the endpoint has the offer and takes candidates directly. */
   endpoint?: kurento.WebRtcEndpoint;
   building?: Promise<void>;
+  /** Its place (with MirrorSessionOptions.admission), freed once the pipeline is released. */
+  ticket?: AdmissionTicket;
   /** Set (synchronously) by the first end; `ended` completes once the pipeline is released. */
   over = false;
   ended?: Promise<void>;
@@ -143,6 +152,9 @@ export class MirrorSession {
 
   /** A page candidate: straight to the endpoint once it takes them, queued until then. */
   addIceCandidate(candidate: IceCandidateJson): void {
+    // Callers check (parseClientMessage, the IPC schema); a candidate that slips past is not forwarded.
+    const problem = iceCandidateProblem(candidate);
+    if (problem) return this.#log(`dropped an ICE candidate: ${problem}`);
     const run = this.#run;
     if (run?.endpoint) return this.#applyCandidate(run, run.endpoint, candidate);
     if (this.#queued.length < this.#timings.maxQueuedCandidates) this.#queued.push(candidate);
@@ -162,6 +174,11 @@ export class MirrorSession {
   }
 
   async #build(run: Run, sdpOffer: string): Promise<void> {
+    if (this.#o.admission) {
+      // Before anything is asked of the media server (rejects 'busy' when every place has a running mirror).
+      run.ticket = await this.#o.admission.admit((err) => void this.#end(run, err));
+      run.checkAlive();
+    }
     const connecting = this.#o.connect();
     // Not connected within a tick (the engine is still starting, or a server is far away): say so.
     if (!(await settlesWithin(connecting, 0))) this.#sendStatus(run, { kind: 'waiting', for: this.#o.mediaServer ?? 'media-server' });
@@ -233,7 +250,10 @@ export class MirrorSession {
     filter.on('Error', live((e: KurentoErrorEvent) => run.status.filterError(e)));
     endpoint.on('Error', live((e: KurentoErrorEvent) => run.status.endpointError(e)));
     endpoint.on('IceComponentStateChanged', live((e: IceComponentStateChanged) => run.status.iceComponent(e)));
-    endpoint.on('MediaFlowOutStateChanged', live((e: MediaFlowStateChanged) => run.status.cameraFlow(e)));
+    endpoint.on('MediaFlowOutStateChanged', live((e: MediaFlowStateChanged) => {
+      run.status.cameraFlow(e);
+      if (e.mediaType === 'VIDEO') run.ticket?.media(e.state === 'FLOWING');
+    }));
     endpoint.on('MediaFlowInStateChanged', live((e: MediaFlowStateChanged) => run.status.mirrorFlow(e)));
   }
 
@@ -242,8 +262,8 @@ export class MirrorSession {
     const interrupted = () => run.status.raise('kms-lost', PROBLEM_TEXT.interrupted(kms.uri));
     const resumed = () => run.status.clear('kms-lost');
     const lost = (err: MirrorError) => void this.#end(run, err);
-    kms.on('interrupted', interrupted).on('resumed', resumed).on('lost', lost);
-    run.detach.push(() => kms.off('interrupted', interrupted).off('resumed', resumed).off('lost', lost));
+    // One watcher per run, not three EventEmitter listeners: 11 mirrors would trip its leak warning.
+    run.detach.push(kms.watch({ interrupted, resumed, lost }));
   }
 
   #applyCandidate(run: Run, endpoint: kurento.WebRtcEndpoint, c: IceCandidateJson): void {
@@ -264,6 +284,7 @@ export class MirrorSession {
     run.ended = (async () => {
       await run.building?.catch(() => {}); // the step in flight returns (each has a timeout)
       if (run.pipeline) await run.kms!.release(run.pipeline);
+      run.ticket?.release();
     })();
     if (this.#run === run) {
       this.#run = undefined;

@@ -1,5 +1,5 @@
 /**
- * `npm run serve -- [--as_uri http://localhost:8443/] [--ws_uri builtin] [--hat NAME|URL|FILE]
+ * `npm run serve -- [--as_uri http://localhost:8443/] [--ws_uri builtin] [--max_mirrors N] [--hat NAME|URL|FILE]
  *                   [--hats_host ADDRESS] [--hats_port PORT] [--hats_public_uri URL]`
  *
  * Web mode with the Kurento tutorial's options: --as_uri is where the page is served, --ws_uri
@@ -7,7 +7,7 @@
  * (main/kms/server-pool.ts). The hat options say where the media
  * server fetches hats from (only needed for a media server on another machine).
  */
-import { POOL_DEFAULTS, WEB_DEFAULTS } from '../defaults.js';
+import { MIRROR_ADMISSION, POOL_DEFAULTS, WEB_DEFAULTS } from '../defaults.js';
 import { parseCommandLine } from '../../common/command-line.js';
 import { BUILTIN_HATS, EACH_FACE } from '../../common/settings.js';
 
@@ -16,6 +16,8 @@ const USAGE = `Usage: npm run serve -- [options]
   --ws_uri URI[,URI…]    the Kurento media server, or "builtin" for the embedded one (default ${WEB_DEFAULTS.wsUri});
                          several: each mirror goes to the least-loaded one that is up
   --max_per_server N     with several: at most N mirrors per media server (default ${POOL_DEFAULTS.cap})
+  --max_mirrors N        at most N mirrors at once, starting or running; the next visitor is told to try again in a moment
+                         (default ${MIRROR_ADMISSION.mirrorsPerServer} per media server)
   --hat NAME|URL|FILE    a built-in (${[...BUILTIN_HATS, EACH_FACE].join(', ')}: each face its own hat), an http(s) URL or a local .png (default: ${BUILTIN_HATS[0]})
   --hats_host ADDRESS    where the hat server listens (default 127.0.0.1 for a local media server, else 0.0.0.0)
   --hats_port PORT       its port (default: any free port)
@@ -30,6 +32,7 @@ const values = parseCommandLine(
     hats_port: { type: 'string' },
     hats_public_uri: { type: 'string' },
     max_per_server: { type: 'string' },
+    max_mirrors: { type: 'string' },
   },
   USAGE,
 );
@@ -37,6 +40,12 @@ const values = parseCommandLine(
 const cap = values.max_per_server === undefined ? undefined : Number(values.max_per_server);
 if (cap !== undefined && !(Number.isInteger(cap) && cap >= 1)) {
   process.stderr.write(`--max_per_server must be a whole number ≥ 1, not "${values.max_per_server}"\n${USAGE}\n`);
+  process.exit(2);
+}
+
+const maxMirrors = values.max_mirrors === undefined ? undefined : Number(values.max_mirrors);
+if (maxMirrors !== undefined && !(Number.isInteger(maxMirrors) && maxMirrors >= 1)) {
+  process.stderr.write(`--max_mirrors must be a whole number ≥ 1, not "${values.max_mirrors}"\n${USAGE}\n`);
   process.exit(2);
 }
 
@@ -50,6 +59,7 @@ const web = await startWebMode({
   wsUri: values.ws_uri.split(',').map((u) => u.trim()).filter(Boolean),
   hat: values.hat,
   ...(cap !== undefined && { pool: { cap } }),
+  ...(maxMirrors !== undefined && { maxMirrors }),
   hats: {
     ...(values.hats_host && { host: values.hats_host }),
     ...(values.hats_port && { port: Number(values.hats_port) }),

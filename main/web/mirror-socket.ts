@@ -6,7 +6,7 @@
  * (a sleeping laptop never closes its socket), the session is stopped and released.
  */
 import type { WebSocket } from 'ws';
-import { parseClientMessage, type ServerMessage } from '../../common/mirror-protocol.js';
+import { iceCandidateProblem, parseClientMessage, type ServerMessage } from '../../common/mirror-protocol.js';
 import type { MirrorSession } from '../mirror/session.js';
 import { PROBLEM_TEXT } from '../problems.js';
 
@@ -24,7 +24,7 @@ export function serveMirrorSocket(
     const text = isBinary ? '' : data.toString();
     const message = parseClientMessage(text);
     if (message) void session.handle(message);
-    else if (socket.readyState === socket.OPEN) socket.send(JSON.stringify({ id: 'error', message: PROBLEM_TEXT.invalidMessage(text) } satisfies ServerMessage));
+    else if (socket.readyState === socket.OPEN) socket.send(JSON.stringify({ id: 'error', message: refusalOf(text) } satisfies ServerMessage));
   });
   socket.on('error', (err) => options.log?.(`page socket error: ${err.message}`));
 
@@ -43,4 +43,19 @@ export function serveMirrorSocket(
       void session.close().then(resolve);
     });
   });
+}
+
+/** Why a page message was refused, in a sentence (a bad ICE candidate says what is wrong with it and is not passed on). */
+function refusalOf(text: string): string {
+  const problem = candidateProblemOf(text);
+  return problem ? `Refused an ICE candidate: ${problem}.` : PROBLEM_TEXT.invalidMessage(text);
+}
+
+function candidateProblemOf(text: string): string | undefined {
+  try {
+    const m = JSON.parse(text) as { id?: unknown; candidate?: unknown } | null;
+    return m?.id === 'onIceCandidate' ? iceCandidateProblem(m.candidate) : undefined;
+  } catch {
+    return undefined;
+  }
 }

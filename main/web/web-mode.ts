@@ -15,10 +15,11 @@ import { MIRROR_WS_PATH } from '../../common/mirror-protocol.js';
 import type { StartEngineOptions } from '../../engine/start.js';
 import { defaultConfigDir } from '../config-dir.js';
 import { contentSecurityPolicy, socketOriginOf } from '../content-security-policy.js';
-import { BUILTIN_KMS, WEB_DEFAULTS, type KmsTimeouts, type SessionTimings } from '../defaults.js';
+import { BUILTIN_KMS, MIRROR_ADMISSION, WEB_DEFAULTS, type KmsTimeouts, type SessionTimings } from '../defaults.js';
 import { HatServer, type HatServerOptions } from '../hats/hat-server.js';
 import { isLoopbackHost } from '../hats/local-address.js';
 import { KmsRegistry } from '../kms/kms-registry.js';
+import { MirrorAdmission } from '../mirror/admission.js';
 import { MirrorSession } from '../mirror/session.js';
 import { serveMirrorSocket } from './mirror-socket.js';
 import { RENDERER_DIR, serveRendererFile } from './renderer-files.js';
@@ -48,6 +49,14 @@ export interface WebModeOptions {
   configDir?: string;
   kmsTimeouts?: Partial<KmsTimeouts>;
   sessionTimings?: Partial<SessionTimings>;
+  /**
+   * At most this many mirrors at once, starting or running (--max_mirrors; default
+   * MIRROR_ADMISSION.mirrorsPerServer per media server); a newcomer beyond is told "busy, try
+   * again in a moment", after pushing out the oldest start that has no video yet, if any.
+   */
+  maxMirrors?: number;
+  /** A start whose camera video has not reached the media server this long after it (or stopped this long ago) ends (default 20 s). */
+  startMediaMs?: number;
   log?: (line: string) => void;
   /** Where the built-in engine's log lines go (default: inherited stderr). */
   engineLog?: StartEngineOptions['log'];
@@ -70,6 +79,12 @@ export async function startWebMode(options: WebModeOptions = {}): Promise<WebMod
   const log = options.log ?? (() => {});
   const notes: string[] = [];
   const wsUris = (typeof options.wsUri === 'string' ? [options.wsUri] : options.wsUri?.length ? options.wsUri : [WEB_DEFAULTS.wsUri]).map(checkWsUri);
+  // Every page socket's runs share these places: idle or flooding sockets cannot lock others out (admission.ts).
+  const admission = new MirrorAdmission({
+    maxMirrors: options.maxMirrors ?? MIRROR_ADMISSION.mirrorsPerServer * wsUris.length,
+    startMediaMs: options.startMediaMs,
+    log,
+  });
   // The hat server's address as the media servers see it: any remote one's (it then listens on every interface).
   const wsUri = wsUris.find((u) => u !== BUILTIN_KMS && !isLoopbackHost(new URL(u).hostname)) ?? wsUris[0]!;
   const page = new URL(options.asUri ?? WEB_DEFAULTS.asUri);
@@ -139,6 +154,7 @@ export async function startWebMode(options: WebModeOptions = {}): Promise<WebMod
           placement: eyePiece,
           anchor: eyePiece ? 'eyes' : 'face',
           send,
+          admission,
           timings: options.sessionTimings,
           log,
         }),

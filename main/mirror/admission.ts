@@ -1,0 +1,134 @@
+/**
+ * MirrorAdmission: web mode's places for mirrors (issue 23, "web mode is fair"). Every run of a
+ * MirrorSession takes a place before it asks the media server for anything and gives it back
+ * only once its pipeline is released, so what the media server holds for this app is bounded by
+ * `maxMirrors` at every moment, whatever the pages do.
+ *
+ * - A place whose camera video has not reached the media server `startMediaMs` after it was
+ *   taken (or whose video stopped that long ago) is ended: a socket that sends `start` and then
+ *   nothing holds a place for 20 s at most.
+ * - All places taken: a newcomer pushes out the oldest place that never had video (a real
+ *   visitor's video flows within a second of its start, so only idle starts are that old) and
+ *   takes it once it is released. If every place has (had) video, the newcomer is refused:
+ *   "busy, try again in a moment". So a flood of idle starts never keeps a visitor out, and the
+ *   running mirrors are never touched.
+ *
+ * The texts are written for the page (the renderer shows its own for the codes, the tutorial
+ * page shows these).
+ */
+import { MIRROR_ADMISSION } from '../defaults.js';
+import { MirrorError } from '../problems.js';
+
+const seconds = (ms: number) => `${Math.round(ms / 100) / 10} s`;
+
+export const ADMISSION_TEXT = {
+  // busy
+  full: (max: number) => `The mirror is busy: ${max === 1 ? 'a mirror is' : `${max} mirrors are`} running, as many as this server takes at once. Try again in a moment.`,
+  pushedOut: () => 'The mirror is busy: your camera’s video had not started yet and another visitor needed the place. Try again in a moment.',
+  // no-media
+  noMediaAtStart: (ms: number) => `No video from your camera reached the media server within ${seconds(ms)} of starting, so the mirror was stopped. Start it again.`,
+  mediaStopped: (ms: number) => `No video from your camera has reached the media server for ${seconds(ms)}, so the mirror was stopped. Start it again.`,
+} as const;
+
+export interface MirrorAdmissionOptions {
+  /** Places, starting or running (default: MIRROR_ADMISSION.mirrorsPerServer). */
+  maxMirrors?: number;
+  /** How long a place waits for camera video (default 20 s). */
+  startMediaMs?: number;
+  log?: (line: string) => void;
+}
+
+/** One run's place. */
+export interface AdmissionTicket {
+  /** Camera video reaches (true) or no longer reaches (false) the media server. */
+  media(flowing: boolean): void;
+  /** The run is over and its pipeline released: the place is free. Idempotent. */
+  release(): void;
+}
+
+interface Place {
+  readonly since: number;
+  /** Camera video has reached the media server at least once: never pushed out. */
+  hadMedia: boolean;
+  /** Asked to end (pushed out or timed out): its release is awaited. */
+  ending: boolean;
+  timer?: NodeJS.Timeout;
+  readonly end: (err: MirrorError) => void;
+}
+
+export class MirrorAdmission {
+  readonly maxMirrors: number;
+  readonly startMediaMs: number;
+  readonly #log: (line: string) => void;
+  readonly #places = new Set<Place>();
+  /** Newcomers whose place is being freed (a place was asked to end for each), first come first served. */
+  readonly #waiting: { end: (err: MirrorError) => void; resolve: (ticket: AdmissionTicket) => void }[] = [];
+
+  constructor(options: MirrorAdmissionOptions = {}) {
+    this.maxMirrors = options.maxMirrors ?? MIRROR_ADMISSION.mirrorsPerServer;
+    this.startMediaMs = options.startMediaMs ?? MIRROR_ADMISSION.startMediaMs;
+    if (!(Number.isInteger(this.maxMirrors) && this.maxMirrors >= 1)) throw new Error(`maxMirrors must be a whole number ≥ 1, not ${this.maxMirrors}`);
+    this.#log = options.log ?? (() => {});
+  }
+
+  /** Places taken (including those being freed). */
+  get taken(): number {
+    return this.#places.size;
+  }
+
+  /**
+   * A place for a new run, once there is one; rejects with a 'busy' MirrorError when every
+   * place has a mirror with video. `end` is called (once) when the run must stop: no video in
+   * time, or pushed out for a newcomer; the run then ends and calls release().
+   */
+  admit(end: (err: MirrorError) => void): Promise<AdmissionTicket> {
+    // (Newcomers wait only while every place is taken: a released place goes to them first.)
+    if (this.#places.size < this.maxMirrors) return Promise.resolve(this.#take(end));
+    const places = [...this.#places]; // a Set iterates in insertion order: oldest first
+    const unclaimed = places.filter((p) => p.ending).length - this.#waiting.length;
+    if (unclaimed <= 0) {
+      const oldest = places.find((p) => !p.hadMedia && !p.ending);
+      if (!oldest) {
+        this.#log(`all ${this.maxMirrors} mirror places have running mirrors: a newcomer is told to try again`);
+        return Promise.reject(new MirrorError('busy', ADMISSION_TEXT.full(this.maxMirrors)));
+      }
+      this.#log(`all ${this.maxMirrors} mirror places taken: ending the oldest start without video (${((Date.now() - oldest.since) / 1000).toFixed(1)} s old) for a newcomer`);
+      this.#end(oldest, new MirrorError('busy', ADMISSION_TEXT.pushedOut()));
+    }
+    // The place being freed goes to this newcomer (first come, first served) the moment it is released.
+    return new Promise((resolve) => this.#waiting.push({ end, resolve }));
+  }
+
+  #take(end: (err: MirrorError) => void): AdmissionTicket {
+    const place: Place = { since: Date.now(), hadMedia: false, ending: false, end };
+    this.#places.add(place);
+    this.#arm(place, ADMISSION_TEXT.noMediaAtStart(this.startMediaMs));
+    return {
+      media: (flowing) => {
+        if (!this.#places.has(place) || place.ending) return;
+        clearTimeout(place.timer);
+        place.timer = undefined;
+        if (flowing) place.hadMedia = true;
+        else this.#arm(place, ADMISSION_TEXT.mediaStopped(this.startMediaMs));
+      },
+      release: () => {
+        if (!this.#places.delete(place)) return;
+        clearTimeout(place.timer);
+        const next = this.#waiting.shift();
+        if (next) next.resolve(this.#take(next.end)); // taken now, in this tick: no one else can slip in
+      },
+    };
+  }
+
+  #arm(place: Place, text: string): void {
+    place.timer = setTimeout(() => this.#end(place, new MirrorError('no-media', text)), this.startMediaMs);
+    place.timer.unref();
+  }
+
+  #end(place: Place, err: MirrorError): void {
+    if (place.ending) return;
+    place.ending = true;
+    clearTimeout(place.timer);
+    place.end(err);
+  }
+}
