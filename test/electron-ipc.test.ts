@@ -108,6 +108,13 @@ describe('payload schemas', () => {
     assert.match(problems('settings:test-connection', { kmsUri: 'http://kms:8888/', timeoutMs: 5000 })[0]!.message, /ws:\/\/ or wss:\/\//);
     assert.match(problems('settings:test-connection', { kmsUri: 'builtin', timeoutMs: 10 })[0]!.message, /between 500 and 60000/);
   });
+
+  test('test-connection: the address is refused where the URL parser would rewrite it, and probed normalised (issue 23)', () => {
+    assert.match(problems('settings:test-connection', { kmsUri: 'ws:///kurento', timeoutMs: 5000 })[0]!.message, /has no host .*ws:\/\/kurento\//);
+    assert.match(problems('settings:test-connection', { kmsUri: 'ws://me:pw@kms/kurento', timeoutMs: 5000 })[0]!.message, /user name or password/);
+    const checked = check('settings:test-connection', { kmsUri: 'WS://KMS:8888', timeoutMs: 5000 });
+    assert.deepEqual(checked.ok && checked.value, { kmsUri: 'ws://kms:8888/', timeoutMs: 5000 });
+  });
 });
 
 describe('IPC router', () => {

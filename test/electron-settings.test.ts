@@ -61,6 +61,63 @@ describe('settings schema', () => {
     }
   });
 
+  test('media server: forms the URL parser would rewrite into another address are refused with their reason (issue 23)', () => {
+    const reasonOf = (kmsUri: string) => {
+      const r = SETTINGS_SCHEMA.check({ ...defaultSettings(), kmsUri });
+      assert.equal(r.ok, false, `${JSON.stringify(kmsUri)} refused`);
+      return r.ok ? '' : r.problems.map((p) => `${p.path}: ${p.message}`).join('; ');
+    };
+    const cases: [string, RegExp][] = [
+      ['ws:///kurento', /^kmsUri: "ws:\/\/\/kurento" has no host after "\/\/" \(the URL parser would read it as ws:\/\/kurento\/\)$/],
+      ['ws:\\\\host/kurento', /must not contain a backslash/],
+      ['ws://kms\\kurento', /must not contain a backslash/],
+      ['ws://k\tms/kurento', /tabs, line breaks/],
+      ['ws://kms/kur\nento', /tabs, line breaks/],
+      ['ws://kms:8888/kurento\r', /tabs, line breaks/],
+      ['ws:kms/kurento', /must have \/\/ and then the host .*ws:\/\/kms\/kurento/],
+      ['ws:/kms/kurento', /must have \/\/ and then the host/],
+      ['ws://', /has no host/],
+      ['ws://:8888/kurento', /has no host/],
+      ['ws://?x', /has no host/],
+      ['ws://user:pw@kms:8888/kurento', /must not contain a user name or password/],
+      ['ws://@kms/kurento', /must not contain a user name or password/],
+      ['ws://0x7f.1:8888/kurento', /would reach the host "127\.0\.0\.1:8888"/],
+      ['ws://2130706433/kurento', /would reach the host "127\.0\.0\.1"/],
+      ['ws://k%6Ds/kurento', /would reach the host "kms"/],
+      ['ws://\uff4b\uff4d\uff53/kurento', /would reach the host "kms"/],
+      ['ws://kms:08888/kurento', /would reach the host "kms:8888"/],
+      ['ws://kms/kurento#x', /#fragment/],
+      ['builtin, ws:///kurento', /"ws:\/\/\/kurento" has no host/],
+    ];
+    for (const [kmsUri, reason] of cases) assert.match(reasonOf(kmsUri), reason, JSON.stringify(kmsUri));
+    // The general wording where no rewrite is involved.
+    assert.match(reasonOf('http://kms/'), /must be "builtin" or a ws:\/\/ or wss:\/\/ address/);
+  });
+
+  test('media server: stored as the URL parser serialises it; a list and builtin keep working (issue 23)', async () => {
+    const stored = (kmsUri: string) => {
+      const r = SETTINGS_SCHEMA.check({ ...defaultSettings(), kmsUri });
+      assert.ok(r.ok, kmsUri);
+      return r.value.kmsUri;
+    };
+    assert.equal(stored('builtin'), 'builtin');
+    assert.equal(stored('ws://localhost:8888/kurento'), 'ws://localhost:8888/kurento');
+    assert.equal(stored('WS://KMS.Example.org:80'), 'ws://kms.example.org/');
+    assert.equal(stored('wss://kms:443/kurento'), 'wss://kms/kurento');
+    assert.equal(stored('ws://[::1]:8888/kurento'), 'ws://[::1]:8888/kurento');
+    assert.equal(stored(' builtin ,ws://KMS-1:8888/kurento,  wss://kms-2/kurento '), 'builtin, ws://kms-1:8888/kurento, wss://kms-2/kurento');
+    // What the store writes (and gives back) is the normalised form.
+    const dir = await userData();
+    const { store } = await open(dir);
+    const saved = await store.save({ ...defaultSettings(), kmsUri: 'WS://KMS:8888' });
+    assert.ok(saved.ok);
+    assert.equal(saved.settings.kmsUri, 'ws://kms:8888/');
+    assert.equal((await readJson(dir)).kmsUri, 'ws://kms:8888/');
+    // A hand-written file with a rewriting form: that field falls back to its default.
+    const bad = await userData(JSON.stringify({ version: 1, kmsUri: 'ws:///kurento' }));
+    assert.equal((await open(bad)).store.current().kmsUri, 'builtin');
+  });
+
   test('hat: a built-in id, each face its own, or a PNG path or URL', () => {
     const ok = [
       { kind: 'builtin', id: 'crown' },

@@ -33,7 +33,11 @@ describe('the Settings page checks as the person types', () => {
       ['ws://', 'host'],
       ['ws://:8888/kurento', 'host'],
       ['ws://a b', 'spaces'],
-      ['ws:kms', undefined], // the URL standard reads it as ws://kms/
+      ['ws:kms', 'host'], // the URL standard would read it as ws://kms/: refused, ws://kms is what to type (issue 23)
+      ['ws:///kurento', 'host'], // would be read as host "kurento"
+      ['ws:\\\\kms/kurento', 'invalid'], // backslashes read as /
+      ['ws://kms\t/kurento', 'spaces'],
+      ['ws://me:pw@kms/kurento', 'invalid'],
     ];
     for (const [uri, issue] of cases) {
       assert.equal(kmsUriIssue(uri), issue, JSON.stringify(uri));

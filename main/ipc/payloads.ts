@@ -6,7 +6,7 @@
 import type { InvokeChannel, InvokeRequest } from '../../common/ipc-contract.js';
 import type { ClientMessage } from '../../common/mirror-protocol.js';
 import { WEB_DEFAULTS } from '../defaults.js';
-import { kmsUriProblem } from '../settings/schema.js';
+import { kmsUriSchema } from '../settings/schema.js';
 import { isPlainObject, literal, nothing, nullable, number, object, optional, string, variant, type Schema } from '../validation/schema.js';
 
 /**
@@ -43,7 +43,8 @@ export const REQUEST_SCHEMAS: { [C in InvokeChannel]: Schema<HandlerInput<C>> } 
   'settings:get': nothing(),
   'settings:set': plainObject,
   'settings:test-connection': object({
-    kmsUri: string({ min: 1, max: 2048, test: kmsUriProblem }),
+    // Checked and normalised like the saved setting: the probe connects to what would be stored.
+    kmsUri: kmsUriSchema(2048),
     timeoutMs: number({ min: 500, max: 60_000, integer: true }),
   }),
   'notices:list': nothing(),

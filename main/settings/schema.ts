@@ -2,7 +2,7 @@
  * What a valid setting is, field by field: used for a save from the Settings page (problems
  * go back to its fields) and for the settings file (an invalid field falls back to its default).
  */
-import { kmsUriProblem } from '../../common/kms-uri.js';
+import { kmsUriProblem, normaliseKmsUri } from '../../common/kms-uri.js';
 import { BUILTIN_HATS, type Settings } from '../../common/settings.js';
 import { boolean, literal, nullable, number, object, string, variant, type Schema } from '../validation/schema.js';
 
@@ -18,6 +18,21 @@ function tryUrl(s: string): URL | undefined {
 
 // The rule is shared with the Settings page, which checks the address as it is typed.
 export { kmsUriProblem };
+
+/**
+ * A media server address (or comma-separated list): refused with its reason where the URL
+ * parser would read another address (common/kms-uri.ts), else passed on and stored as the
+ * parser serialises it, so kurento-client and ws parse exactly what was checked.
+ */
+export function kmsUriSchema(max: number = MAX_URI): Schema<string> {
+  const text = string({ min: 1, max, test: kmsUriProblem });
+  return {
+    check(v, path) {
+      const checked = text.check(v, path);
+      return checked.ok ? { ok: true, value: normaliseKmsUri(checked.value) } : checked;
+    },
+  };
+}
 
 /** Absolute POSIX (/…), Windows drive (C:\… or C:/…) or UNC (\\server\share\…) path. */
 function isAbsolutePath(s: string): boolean {
@@ -54,7 +69,7 @@ const turnCredential = (what: string, forbidden: RegExp) =>
   string({ min: 1, max: 256, test: (s) => (forbidden.test(s) ? `must not contain ${what}` : undefined) });
 
 export const SETTING_SCHEMAS: { [K in keyof Settings]: Schema<Settings[K]> } = {
-  kmsUri: string({ min: 1, max: MAX_URI, test: kmsUriProblem }),
+  kmsUri: kmsUriSchema(),
   hat: variant('kind', {
     builtin: object({ kind: literal('builtin'), id: literal(...BUILTIN_HATS) }),
     'each-face': object({ kind: literal('each-face') }),
