@@ -12,7 +12,9 @@ const USAGE = `Usage: npm run engine -- [options]
   --port PORT        the port, 0 for any free one (default ${ENGINE_DEFAULTS.port})
   --grace-ms MS      how long a closed socket's objects are kept for \`connect\` resumption (default ${ENGINE_DEFAULTS.graceMs})
   --max-objects N    the most media objects one session may create (default ${ENGINE_DEFAULTS.maxObjectsPerSession})
-  --warm-up          load the face detector and run it once right away, so the first session does not wait for it`;
+  --warm-up          load the face detector and run it once right away, so the first session does not wait for it
+  --secret           serve only ws://<host>:<port>/kurento/<a fresh random secret> (the uri printed on stdout);
+                     the app and web mode start their engine so, and no other program or page learns it`;
 
 const values = parseCommandLine(
   {
@@ -21,6 +23,7 @@ const values = parseCommandLine(
     'grace-ms': { type: 'string', default: String(ENGINE_DEFAULTS.graceMs) },
     'max-objects': { type: 'string', default: String(ENGINE_DEFAULTS.maxObjectsPerSession) },
     'warm-up': { type: 'boolean', default: false },
+    secret: { type: 'boolean', default: false },
   },
   USAGE,
 );
@@ -31,13 +34,15 @@ const engine = await serveEngine({
   graceMs: Number(values['grace-ms']),
   maxObjectsPerSession: Number(values['max-objects']),
   warmUp: values['warm-up'],
+  secret: values.secret,
 }).catch((err: Error) => {
   console.error(`[engine] cannot listen on ${values.host}:${values.port}: ${err.message}`);
   process.exit(1);
 });
 
 process.stdout.write(`${JSON.stringify({ uri: engine.uri, pid: process.pid })}\n`);
-console.error(`[engine] Kurento Protocol server at ${engine.uri}`);
+// The secret goes to the parent on stdout only, never into a log.
+console.error(`[engine] Kurento Protocol server at ${values.secret ? engine.uri.replace(/\/kurento\/.*$/, '/kurento/<secret>') : engine.uri}`);
 
 let stopping = false;
 async function stop(code: number): Promise<never> {

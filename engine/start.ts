@@ -27,6 +27,11 @@ export interface StartEngineOptions {
   nodeArgs?: string[];
   /** Warm the face detector at start (--warm-up): the app's engine does, test engines need not. */
   warmUp?: boolean;
+  /**
+   * Serve only a path with a fresh per-launch secret (--secret), which only the returned uri
+   * carries. Default true: whoever starts the engine talks to it; other programs and pages cannot.
+   */
+  secret?: boolean;
 }
 
 export interface EngineProcess {
@@ -55,6 +60,7 @@ export async function startEngine(options: StartEngineOptions = {}): Promise<Eng
     '--port', String(options.port ?? 0),
     '--grace-ms', String(options.graceMs ?? ENGINE_DEFAULTS.graceMs),
     ...(options.warmUp ? ['--warm-up'] : []),
+    ...(options.secret === false ? [] : ['--secret']),
   ];
   const log = options.log ?? 'inherit';
   const child = spawn(process.execPath, args, {

@@ -7,7 +7,8 @@
  *   dist/electron/preload.cjs  the preload (CommonJS: a sandboxed preload cannot be ESM; all its
  *                              code inlined, since a sandboxed preload can only require 'electron')
  *   dist/engine/cli.js         the built-in media engine, run by a plain Node (not Electron)
- *   dist/engine/face-detector-worker.js   its worker thread, found next to cli.js
+ *   dist/engine/face-detector-worker.js   its worker threads, found next to cli.js
+ *   dist/engine/image-decode-worker.js
  *
  * The engine must sit two folders below the package root, as in the source tree: it reads
  * ../../package.json relative to its own file (engine/elements/factories.ts).
@@ -52,7 +53,7 @@ export async function buildElectron(distDir = path.join(ROOT, 'dist')): Promise<
     }),
     build({
       ...common,
-      entryPoints: [path.join(ROOT, 'engine/cli.ts'), path.join(ROOT, 'engine/vision/face-detector-worker.ts')],
+      entryPoints: ['engine/cli.ts', 'engine/vision/face-detector-worker.ts', 'engine/vision/image-decode-worker.ts'].map((f) => path.join(ROOT, f)),
       outdir: engineDir,
       entryNames: '[name]',
       format: 'esm',

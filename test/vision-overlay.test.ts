@@ -14,7 +14,8 @@ import { pathToFileURL } from 'node:url';
 import jpeg from 'jpeg-js';
 import { PNG } from 'pngjs';
 import { i420Size, type VideoFrame } from '../engine/media/frames.js';
-import { composite, loadOverlayImage, MAX_IMAGE_BYTES, OverlayImage, type OverlayParams } from '../engine/vision/overlay.js';
+import { ImageLoadError, loadOverlayImage, MAX_IMAGE_BYTES, REMOTE_FAILURE } from '../engine/vision/image-loader.js';
+import { composite, OverlayImage, type OverlayParams } from '../engine/vision/overlay.js';
 import { findKeyBlobs, keyHatPng } from '../bench/motion.js';
 
 const HAT = 40;
@@ -177,6 +178,7 @@ describe('loadOverlayImage', () => {
     server = http.createServer((req, res) => {
       if (req.url === '/hat.png') res.writeHead(200, { 'content-type': 'image/png' }).end(png);
       else if (req.url === '/moved.png') res.writeHead(302, { location: '/hat.png' }).end();
+      else if (req.url === '/to-file.png') res.writeHead(302, { location: 'file:///etc/passwd' }).end();
       else if (req.url === '/slow.png') res.writeHead(200).write(png.subarray(0, 10)); // never ends
       else if (req.url === '/hat.jpg') res.writeHead(200, { 'content-type': 'image/jpeg' }).end(jpg);
       else if (req.url === '/huge.png') {
@@ -222,9 +224,17 @@ describe('loadOverlayImage', () => {
     assertIsHat(await loadOverlayImage(`${base}/moved.png`));
   });
 
-  it('rejects an unreachable URL with a clear message', async () => {
-    await assert.rejects(loadOverlayImage('http://127.0.0.1:1/x.png'),
-      { message: /^Could not load overlay image http:\/\/127\.0\.0\.1:1\/x\.png: connect ECONNREFUSED/ });
+  /** A remote failure tells the client only that the image could not be loaded; the log gets why. */
+  const rejectsRemotely = (p: Promise<unknown>, uri: string, detail: RegExp) =>
+    assert.rejects(p, (err: unknown) => {
+      assert.ok(err instanceof ImageLoadError, String(err));
+      assert.equal(err.message, `Could not load overlay image ${uri}: ${REMOTE_FAILURE}`);
+      assert.match(err.detail, detail);
+      return true;
+    });
+
+  it('rejects an unreachable URL with a clear message that says nothing of what the network answered', async () => {
+    await rejectsRemotely(loadOverlayImage('http://127.0.0.1:1/x.png'), 'http://127.0.0.1:1/x.png', /ECONNREFUSED/);
   });
 
   it('loads a JPEG as KMS does (OpenCV gives 3 channels): its colours, drawn opaque', async () => {
@@ -247,23 +257,24 @@ describe('loadOverlayImage', () => {
     assert.ok(Math.abs(y - GREY[0]!) > 20, `the hole's pixels should be drawn (Y ${y}, grey is ${GREY[0]})`);
   });
 
-  it('refuses an image declaring more than 25 megapixels, and a download over 32 MiB, before using the memory', async () => {
+  it('refuses an image declaring more than 4.2 megapixels, and a download over 32 MiB, before using the memory', async () => {
     const tiny = PNG.sync.write(new PNG({ width: 1, height: 1 }));
     tiny.writeUInt32BE(10_000, 16);
     tiny.writeUInt32BE(10_000, 20);
     const bomb = path.join(dir, 'bomb.png');
     await writeFile(bomb, tiny);
-    await assert.rejects(loadOverlayImage(pathToFileURL(bomb).href), { message: /: the image is 10000×10000 pixels, more than the 25 megapixels accepted$/ });
-    await assert.rejects(loadOverlayImage(`${base}/huge.png`), { message: /: the download is larger than 32 MiB$/ });
+    await assert.rejects(loadOverlayImage(pathToFileURL(bomb).href), { message: /: the image is 10000×10000 pixels, more than the 4\.2 megapixels accepted$/ });
+    await rejectsRemotely(loadOverlayImage(`${base}/huge.png`), `${base}/huge.png`, /^the download is larger than 32 MiB$/);
   });
 
-  it('rejects an HTTP error, a stalled download, a non-PNG and an unknown scheme', async () => {
-    await assert.rejects(loadOverlayImage(`${base}/missing.png`), { message: /: HTTP 404 Not Found$/ });
-    await assert.rejects(loadOverlayImage(`${base}/slow.png`, 200), { message: /: timed out after 200 ms$/ });
+  it('rejects an HTTP error, a stalled download, a redirect off http, a non-PNG and an unknown scheme', async () => {
+    await rejectsRemotely(loadOverlayImage(`${base}/missing.png`), `${base}/missing.png`, /^HTTP 404 Not Found$/);
+    await rejectsRemotely(loadOverlayImage(`${base}/slow.png`, 200), `${base}/slow.png`, /^timed out after 200 ms$/);
+    await rejectsRemotely(loadOverlayImage(`${base}/to-file.png`), `${base}/to-file.png`, /redirected to file:/);
     const junk = path.join(dir, 'junk.png');
     await writeFile(junk, 'not a png');
     await assert.rejects(loadOverlayImage(pathToFileURL(junk).href), { message: /: not a readable PNG/ });
     await assert.rejects(loadOverlayImage('ftp://example.invalid/hat.png'), { message: /only http:\/\/, https:\/\/ and file:\/\/ URIs/ });
-    await assert.rejects(loadOverlayImage(pathToFileURL(path.join(dir, 'absent.png')).href), { message: /ENOENT/ });
+    await assert.rejects(loadOverlayImage(pathToFileURL(path.join(dir, 'absent.png')).href), { message: /: the file could not be read$/ });
   });
 });

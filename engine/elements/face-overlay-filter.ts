@@ -10,14 +10,16 @@
  * for more: tilt with the head, follow the eyes, each face its own image.
  */
 import { ANCHOR_TAG, EACH_FACE_TAG, TILT_TAG } from '../../common/filter-tags.js';
+import { OVERLAY_OFFSET_LIMIT, OVERLAY_SIZE_LIMIT } from '../../common/overlay-placement.js';
 import { MediaElementImpl } from '../objects/media-element.js';
 import type { MediaObjectImpl, ObjectHost } from '../objects/media-object.js';
-import { ErrorCode } from '../protocol/errors.js';
+import { ErrorCode, KurentoError } from '../protocol/errors.js';
 import type { VideoFrame } from '../media/frames.js';
 import { BoxTracker } from '../vision/box-tracker.js';
 import { detectionService, type DetectionClient } from '../vision/detection-service.js';
 import type { FaceBox } from '../vision/face-detector.js';
-import { composite, loadOverlayImage, type OverlayImage, type OverlayParams } from '../vision/overlay.js';
+import { ImageLoadError, loadOverlayImage } from '../vision/image-loader.js';
+import { composite, type OverlayImage, type OverlayParams } from '../vision/overlay.js';
 
 export class FaceOverlayFilterImpl extends MediaElementImpl implements DetectionClient {
   private overlay: { image: OverlayImage; params: OverlayParams } | undefined;
@@ -32,7 +34,7 @@ export class FaceOverlayFilterImpl extends MediaElementImpl implements Detection
     super('FaceOverlayFilter', host, pipeline);
     detectionService().warmUp();
     this.handle('setOverlayedImage', ({ uri, ...params }) => {
-      void this.loadOverlay(uri as string, params as unknown as OverlayParams);
+      void this.loadOverlay(uri as string, checkedPlacement(params));
       return null;
     });
     this.handle('unsetOverlayedImage', () => {
@@ -50,19 +52,32 @@ export class FaceOverlayFilterImpl extends MediaElementImpl implements Detection
     } catch (err) {
       if (generation !== this.overlayGeneration || this.released) return;
       this.overlay = undefined;
-      this.raiseError(ErrorCode.URI_PATH_FILE_NOT_FOUND, 'URI_PATH_FILE_NOT_FOUND', (err as Error).message);
+      this.imageFailed(err);
     }
   }
 
-  /** Loads the images a new EACH_FACE_TAG value names; each that fails raises the filter's Error event. */
+  /**
+   * Loads the images a new EACH_FACE_TAG value names (the first MAX_FACE_IMAGES); each that
+   * fails raises the filter's Error event.
+   */
   private async loadFaceImages(tag: string): Promise<void> {
     this.faceImages = { tag, images: [] };
     const uris = tag.split(/\s+/).filter(Boolean);
-    const loaded = await Promise.all(uris.map((uri) => loadOverlayImage(uri).catch((err: Error) => {
-      if (this.faceImages.tag === tag && !this.released) this.raiseError(ErrorCode.URI_PATH_FILE_NOT_FOUND, 'URI_PATH_FILE_NOT_FOUND', err.message);
+    if (uris.length > MAX_FACE_IMAGES) {
+      this.raiseError(ErrorCode.MEDIA_OBJECT_ILLEGAL_PARAM_ERROR, 'MEDIA_OBJECT_ILLEGAL_PARAM_ERROR', `${EACH_FACE_TAG} names ${uris.length} images: only the first ${MAX_FACE_IMAGES} are used`);
+      uris.length = MAX_FACE_IMAGES;
+    }
+    const loaded = await Promise.all(uris.map((uri) => loadOverlayImage(uri).catch((err: unknown) => {
+      if (this.faceImages.tag === tag && !this.released) this.imageFailed(err);
       return undefined;
     })));
     if (this.faceImages.tag === tag) this.faceImages = { tag, images: loaded.filter((i): i is OverlayImage => i !== undefined) };
+  }
+
+  /** The Error event says the image could not be loaded; the log also says why. */
+  private imageFailed(err: unknown): void {
+    if (err instanceof ImageLoadError) this.host.log(`${this.id}: ${err.message} (${err.detail})`);
+    this.raiseError(ErrorCode.URI_PATH_FILE_NOT_FOUND, 'URI_PATH_FILE_NOT_FOUND', (err as Error).message);
   }
 
   protected override receiveVideo(frame: VideoFrame): void {
@@ -84,9 +99,21 @@ export class FaceOverlayFilterImpl extends MediaElementImpl implements Detection
     this.pushVideo(out);
   }
 
+  /** The overlay failed on a frame (MediaElementImpl.frameFailed): the mirror goes on without it. */
+  protected override onFrameError(): void {
+    this.overlayGeneration++;
+    this.overlay = undefined;
+  }
+
   onFaces(boxes: FaceBox[], seq: number): void {
     this.detectionFailed = false;
-    this.tracker.update(boxes, seq);
+    try {
+      this.tracker.update(boxes, seq);
+    } catch (err) {
+      // Called from the detector's message handler: a throw here would end the engine.
+      this.onFrameError();
+      this.raiseError(ErrorCode.UNEXPECTED_ERROR, 'UNEXPECTED_ERROR', `FaceOverlayFilter could not follow the faces: ${(err as Error).message}`);
+    }
   }
 
   onDetectionError(message: string): void {
@@ -99,4 +126,28 @@ export class FaceOverlayFilterImpl extends MediaElementImpl implements Detection
     super.dispose();
     detectionService().forget(this);
   }
+}
+
+/** EACH_FACE_TAG's images beyond this many are not loaded (faces beyond it take turns anyway). */
+export const MAX_FACE_IMAGES = 8;
+
+/**
+ * setOverlayedImage's numbers, refused unless finite and within common/overlay-placement.ts's
+ * bounds. KMS takes any double; here a placement is drawn on every frame, so one absurd number
+ * (a width of 40000 faces) would cost the frame path a sprite of billions of pixels.
+ */
+function checkedPlacement(params: Record<string, unknown>): OverlayParams {
+  const check = (name: keyof OverlayParams, limit: { min: number; max: number }): number => {
+    const v = params[name];
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < limit.min || v > limit.max) {
+      throw new KurentoError('MEDIA_OBJECT_ILLEGAL_PARAM_ERROR', `setOverlayedImage: ${name} must be a number from ${limit.min} to ${limit.max} (fractions of the face box), not ${String(v)}`);
+    }
+    return v;
+  };
+  return {
+    offsetXPercent: check('offsetXPercent', OVERLAY_OFFSET_LIMIT),
+    offsetYPercent: check('offsetYPercent', OVERLAY_OFFSET_LIMIT),
+    widthPercent: check('widthPercent', OVERLAY_SIZE_LIMIT),
+    heightPercent: check('heightPercent', OVERLAY_SIZE_LIMIT),
+  };
 }

@@ -5,7 +5,7 @@
  * connecting a new source replaces the old one. DATA connections are kept as bookkeeping
  * only (no data channels are built).
  */
-import { KurentoError } from '../protocol/errors.js';
+import { ErrorCode, KurentoError } from '../protocol/errors.js';
 import type { AudioFrame, MediaKind, VideoFrame } from '../media/frames.js';
 import { kmd } from './kmd.js';
 import { MediaObjectImpl, type ObjectHost } from './media-object.js';
@@ -15,6 +15,8 @@ const ALL_KINDS: ConnectionKind[] = ['AUDIO', 'DATA', 'VIDEO'];
 
 /** A kind that has not seen a frame for this long is reported NOT_FLOWING. */
 export const FLOW_TIMEOUT_MS = 2000;
+/** A failing element raises its Error event at most this often per media kind. */
+export const FRAME_ERROR_REPEAT_MS = 5000;
 
 interface Connection {
   source: MediaElementImpl;
@@ -67,6 +69,7 @@ class FlowMonitor {
 export class MediaElementImpl extends MediaObjectImpl {
   private readonly sinkConnections: Connection[] = [];
   private readonly sourceConnections: Connection[] = [];
+  private readonly lastFrameError = new Map<MediaKind, number>();
   private readonly flowIn = new FlowMonitor((kind, state) =>
     this.raise('MediaFlowInStateChanged', { mediaType: kind, padName: 'default', state }),
   );
@@ -171,14 +174,41 @@ export class MediaElementImpl extends MediaObjectImpl {
   private acceptVideo(frame: VideoFrame): void {
     if (this.released) return;
     this.flowIn.mark('VIDEO');
-    this.receiveVideo(frame);
+    try {
+      this.receiveVideo(frame);
+    } catch (err) {
+      this.frameFailed('VIDEO', err);
+      this.pushVideo(frame);
+    }
   }
 
   private acceptAudio(frame: AudioFrame): void {
     if (this.released) return;
     this.flowIn.mark('AUDIO');
-    this.receiveAudio(frame);
+    try {
+      this.receiveAudio(frame);
+    } catch (err) {
+      this.frameFailed('AUDIO', err);
+      this.pushAudio(frame);
+    }
   }
+
+  /**
+   * Whatever this element throws on a frame is its own failure, never the engine's: it becomes
+   * this element's `Error` event (as KMS raises a failing element's GStreamer error), the frame
+   * goes on as it came, and subclasses drop what failed (onFrameError). One event per kind
+   * every FRAME_ERROR_REPEAT_MS, not one per frame.
+   */
+  private frameFailed(kind: MediaKind, err: unknown): void {
+    this.onFrameError(err);
+    const now = Date.now();
+    if (now - (this.lastFrameError.get(kind) ?? -Infinity) < FRAME_ERROR_REPEAT_MS) return;
+    this.lastFrameError.set(kind, now);
+    this.raiseError(ErrorCode.UNEXPECTED_ERROR, 'UNEXPECTED_ERROR', `${this.typeName} could not process ${kind.toLowerCase()}: ${err instanceof Error ? err.message : String(err)}`);
+  }
+
+  /** A frame failed in receiveVideo/receiveAudio: drop what caused it, so the next frames pass. */
+  protected onFrameError(_err: unknown): void {}
 
   /** What this element does with a frame from its source. By default: pass it on. */
   protected receiveVideo(frame: VideoFrame): void {

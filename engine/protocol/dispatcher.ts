@@ -16,6 +16,8 @@ export interface Connection {
   sessionId?: string;
   /** Set by onClose: messages of this socket still being handled must not touch a session. */
   closed?: boolean;
+  /** Sessions this socket started (by naming new ids or none): bounded by maxSessionsPerConnection. */
+  sessionsStarted?: number;
 }
 
 export interface DispatcherOptions {
@@ -25,6 +27,8 @@ export interface DispatcherOptions {
   maxMessageBytes: number;
   /** Most objects one session may have alive at once. */
   maxObjectsPerSession: number;
+  /** Most sessions one socket may start: otherwise fresh sessionIds would make the object limit moot. */
+  maxSessionsPerConnection?: number;
   log: (line: string) => void;
 }
 
@@ -193,6 +197,11 @@ export class Dispatcher {
     const id = typeof requested === 'string' && requested ? requested : conn.sessionId;
     let session = id ? this.sessions.get(id) : undefined;
     if (!session) {
+      const max = this.opts.maxSessionsPerConnection ?? Infinity;
+      if ((conn.sessionsStarted ?? 0) >= max) {
+        throw new KurentoError('NOT_ENOUGH_RESOURCES', `Too many sessions on this connection (limit ${max})`);
+      }
+      conn.sessionsStarted = (conn.sessionsStarted ?? 0) + 1;
       // A client that names a session we do not know (e.g. after our restart) gets it anew.
       session = { id: id ?? randomUUID() };
       this.sessions.set(session.id, session);

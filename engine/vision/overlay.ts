@@ -11,12 +11,6 @@
  * mean colour and alpha of the 2×2 pixels it covers. The resized image is kept, converted to
  * YUV + alpha, per size, so a frame costs only the blend.
  */
-import { readFile, stat } from 'node:fs/promises';
-import http from 'node:http';
-import https from 'node:https';
-import { fileURLToPath } from 'node:url';
-import jpeg from 'jpeg-js';
-import { PNG } from 'pngjs';
 import type { VideoFrame } from '../media/frames.js';
 import type { EyeLine, FaceBox } from './face-detector.js';
 
@@ -43,14 +37,11 @@ interface Sprite {
 const SPRITE_CACHE_SIZE = 8;
 /** Turned sprites kept per image (per size and whole degree: a tilting head passes through several). */
 const TURNED_CACHE_SIZE = 24;
-/** Larger sprites (absurd widthPercent/heightPercent) are not drawn rather than allocated. */
-const MAX_SPRITE_PIXELS = 4096 * 2048;
-const DEFAULT_TIMEOUT_MS = 10_000;
-const MAX_REDIRECTS = 5;
-/** Downloads and files larger than this are refused (a hat is a few hundred KB at most). */
-export const MAX_IMAGE_BYTES = 32 * 1024 * 1024;
-/** Images with more pixels are refused before decoding (a small PNG can declare a huge size). */
-export const MAX_IMAGE_PIXELS = 25_000_000;
+/**
+ * Larger sprites (a face close to the camera with a hat several faces wide), turned or not,
+ * are not drawn rather than allocated: 6 bytes a pixel, so at most 24 MiB each.
+ */
+export const MAX_SPRITE_PIXELS = 2048 * 2048;
 
 export class OverlayImage {
   /** Least recently used first. */
@@ -68,20 +59,36 @@ export class OverlayImage {
     return cached(this.sprites, `${width}x${height}`, SPRITE_CACHE_SIZE, () => toSprite(resizeBilinear(this, width, height), width, height));
   }
 
-  /** The width×height sprite turned clockwise by `deg` (whole degrees) about its centre, in its bounding box. */
-  turnedSprite(width: number, height: number, deg: number): Sprite {
+  /**
+   * The width×height sprite turned clockwise by `deg` (whole degrees) about its centre, in its
+   * bounding box; undefined when that box would be larger than MAX_SPRITE_PIXELS (a long thin
+   * sprite turned 45° needs a box far larger than itself).
+   */
+  turnedSprite(width: number, height: number, deg: number): Sprite | undefined {
+    const { width: tw, height: th } = turnedSize(width, height, deg);
+    if (tw * th > MAX_SPRITE_PIXELS) return undefined;
     return cached(this.turned, `${width}x${height}@${deg}`, TURNED_CACHE_SIZE, () => turn(this.sprite(width, height), deg));
   }
 }
 
-/** An LRU map lookup: least recently used first. */
+/** Bytes one cache of an image's sprites may hold (a few sprites of the largest size). */
+const SPRITE_CACHE_BYTES = 64 * 1024 * 1024;
+const spriteBytes = (s: Sprite) => s.y.length * 6;
+
+/** An LRU map lookup: least recently used first; bounded in entries and in bytes. */
 function cached(map: Map<string, Sprite>, key: string, max: number, make: () => Sprite): Sprite {
   let s = map.get(key);
   if (s) {
     map.delete(key);
   } else {
     s = make();
-    if (map.size >= max) map.delete(map.keys().next().value!);
+    let bytes = spriteBytes(s);
+    for (const v of map.values()) bytes += spriteBytes(v);
+    for (const [k, v] of map) {
+      if (map.size < max && bytes <= SPRITE_CACHE_BYTES) break;
+      map.delete(k);
+      bytes -= spriteBytes(v);
+    }
   }
   map.set(key, s);
   return s;
@@ -93,14 +100,20 @@ function cached(map: Map<string, Sprite>, key: string, max: number, make: () => 
  * transparent tap must not darken the edge). One tight loop: a tilting head needs a new turn
  * every degree (measured ~2.5 ms for a 144 px hat, so turns are cached).
  */
+function turnedSize(sw: number, sh: number, deg: number): { width: number; height: number } {
+  const t = (deg * Math.PI) / 180;
+  const cos = Math.abs(Math.cos(t));
+  const sin = Math.abs(Math.sin(t));
+  return { width: Math.ceil(sw * cos + sh * sin), height: Math.ceil(sw * sin + sh * cos) };
+}
+
 function turn(s: Sprite, deg: number): Sprite {
   const t = (deg * Math.PI) / 180;
   const cos = Math.cos(t);
   const sin = Math.sin(t);
   const sw = s.width;
   const sh = s.height;
-  const width = Math.ceil(Math.abs(sw * cos) + Math.abs(sh * sin));
-  const height = Math.ceil(Math.abs(sw * sin) + Math.abs(sh * cos));
+  const { width, height } = turnedSize(sw, sh, deg);
   const n = width * height;
   const out: Sprite = { width, height, y: new Uint8Array(n), a: new Uint8Array(n), ua: new Uint16Array(n), va: new Uint16Array(n) };
   const { y: sy0, a: sa0, ua: su0, va: sv0 } = s;
@@ -137,95 +150,6 @@ function turn(s: Sprite, deg: number): Sprite {
     }
   }
   return out;
-}
-
-/**
- * Loads a PNG or JPEG from an http://, https:// or file:// URI. Rejects with "Could not load
- * overlay image <uri>: <reason>" (the reason as the OS or server gave it, e.g. "connect
- * ECONNREFUSED 127.0.0.1:1"); a download taking longer than timeoutMs fails too.
- */
-export async function loadOverlayImage(uri: string, timeoutMs = DEFAULT_TIMEOUT_MS): Promise<OverlayImage> {
-  try {
-    return decodeImage(await readUri(uri, timeoutMs));
-  } catch (err) {
-    throw new Error(`Could not load overlay image ${uri}: ${(err as Error).message}`);
-  }
-}
-
-const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
-
-/** PNG (any colour type; RGBA out) or baseline/progressive JPEG (opaque). */
-export function decodeImage(bytes: Buffer): OverlayImage {
-  const tooLarge = (w: number, h: number) =>
-    new Error(`the image is ${w}×${h} pixels, more than the ${MAX_IMAGE_PIXELS / 1e6} megapixels accepted`);
-  if (bytes.subarray(0, 8).equals(PNG_SIGNATURE)) {
-    // IHDR is the first chunk: width and height at bytes 16 and 20.
-    if (bytes.length >= 24 && bytes.readUInt32BE(16) * bytes.readUInt32BE(20) > MAX_IMAGE_PIXELS) {
-      throw tooLarge(bytes.readUInt32BE(16), bytes.readUInt32BE(20));
-    }
-    try {
-      const png = PNG.sync.read(bytes);
-      return new OverlayImage(png.width, png.height, new Uint8Array(png.data.buffer, png.data.byteOffset, png.data.length));
-    } catch (err) {
-      throw new Error(`not a readable PNG (${(err as Error).message})`);
-    }
-  }
-  if (bytes[0] === 0xff && bytes[1] === 0xd8 && bytes[2] === 0xff) {
-    try {
-      const img = jpeg.decode(bytes, { useTArray: true, formatAsRGBA: true, maxResolutionInMP: MAX_IMAGE_PIXELS / 1e6, maxMemoryUsageInMB: 512 });
-      return new OverlayImage(img.width, img.height, img.data);
-    } catch (err) {
-      throw new Error(`not a readable JPEG (${(err as Error).message})`);
-    }
-  }
-  throw new Error('not a readable PNG or JPEG (the file starts with neither signature)');
-}
-
-async function readUri(uri: string, timeoutMs: number): Promise<Buffer> {
-  const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(uri)?.[1].toLowerCase();
-  if (scheme === 'file') {
-    const file = fileURLToPath(uri);
-    if ((await stat(file)).size > MAX_IMAGE_BYTES) throw new Error(`the file is larger than ${MAX_IMAGE_BYTES / 1024 / 1024} MiB`);
-    return readFile(file);
-  }
-  if (scheme !== 'http' && scheme !== 'https') throw new Error('only http://, https:// and file:// URIs are supported');
-  const signal = AbortSignal.timeout(timeoutMs);
-  try {
-    return await download(new URL(uri), signal, MAX_REDIRECTS);
-  } catch (err) {
-    // Aborting surfaces as AbortError or, mid-body, as a bare "aborted".
-    throw signal.aborted ? new Error(`timed out after ${timeoutMs} ms`) : err;
-  }
-}
-
-/**
- * GET with node:http(s) rather than fetch(), whose port blocklist would turn a refused
- * connection to e.g. port 1 into "bad port". Follows redirects, as KMS's libsoup does.
- */
-async function download(url: URL, signal: AbortSignal, redirectsLeft: number): Promise<Buffer> {
-  const res = await new Promise<http.IncomingMessage>((resolve, reject) => {
-    (url.protocol === 'https:' ? https : http).get(url, { signal }, resolve).on('error', reject);
-  });
-  const status = res.statusCode ?? 0;
-  if (status >= 300 && status < 400 && res.headers.location && redirectsLeft > 0) {
-    res.resume();
-    return download(new URL(res.headers.location, url), signal, redirectsLeft - 1);
-  }
-  if (status !== 200) {
-    res.resume();
-    throw new Error(`HTTP ${status} ${res.statusMessage}`);
-  }
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of res) {
-    size += (chunk as Buffer).length;
-    if (size > MAX_IMAGE_BYTES) {
-      res.destroy();
-      throw new Error(`the download is larger than ${MAX_IMAGE_BYTES / 1024 / 1024} MiB`);
-    }
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks);
 }
 
 /**
@@ -266,6 +190,7 @@ export function composite(frame: VideoFrame, boxes: readonly FaceBox[], image: O
     }
     // Tilted with the head: the rect turned about the pivot.
     const sprite = image.turnedSprite(w, h, deg);
+    if (!sprite) continue;
     const t = (deg * Math.PI) / 180;
     const ux = x + w / 2 - pivotX;
     const uy = y + h / 2 - pivotY;
