@@ -20,6 +20,7 @@ import type { Page } from 'playwright-core';
 import type { ServerMessage } from '../common/mirror-protocol.js';
 import { KioskService } from '../main/kiosk/kiosk-service.js';
 import { MAX_FAILURES, hashPin } from '../main/kiosk/pin.js';
+import { NO_PIN_TEXT } from '../renderer/kiosk-staff.js';
 import { KIOSK_TEXT, PROBLEMS, TEXT } from '../renderer/messages.js';
 import type { ChromiumHandle } from './helpers/chromium.js';
 import { EchoPeer } from './helpers/echo-peer.js';
@@ -237,6 +238,33 @@ test('kiosk: staff dialog — wrong PIN refused, right PIN accepted (real KioskS
   await message.filter({ hasText: /Too many wrong PINs/ }).waitFor();
   assert.equal(await page.locator('#kiosk-staff-exit').count(), 0, 'not even the right PIN while locked out');
   assert.equal(exits, 1);
+  await page.context().close();
+});
+
+test('kiosk without a staff PIN: the staff dialog says it is locked and offers no PIN to choose (issue 23)', async () => {
+  server.script = echoing();
+  const service = new KioskService({ kiosk: () => true, pin: { current: () => undefined, save: async () => assert.fail('no PIN may be saved'), state: () => 'damaged' }, exit: () => assert.fail('no exit') });
+  const page = await chromium.page();
+  await page.exposeFunction('__kioskCall', (method: string, pin?: string) => {
+    if (method === 'status') return service.status();
+    if (method === 'unlock') return service.unlock(1, pin!);
+    if (method === 'setPin') return service.setPin(1, pin!);
+    if (method === 'lock') return service.lock(1);
+    return service.exit(1);
+  });
+  await page.addInitScript(`window.magicMirrorKiosk = {
+    status: () => window.__kioskCall('status'),
+    unlock: (pin) => window.__kioskCall('unlock', pin),
+    setPin: (pin) => window.__kioskCall('setPin', pin),
+    lock: () => window.__kioskCall('lock'),
+    exit: () => window.__kioskCall('exit'),
+  };`);
+  await page.goto(`${server.url}/?kiosk=1`);
+  await page.keyboard.press('Control+Alt+KeyK');
+  await page.locator('#kiosk-staff-message', { hasText: NO_PIN_TEXT.damaged }).waitFor();
+  assert.equal(await page.locator('#kiosk-staff-pin').isHidden(), true);
+  assert.equal(await page.locator('#kiosk-staff-submit').count(), 0);
+  assert.equal(await page.locator('#kiosk-staff-exit').count(), 0);
   await page.context().close();
 });
 
