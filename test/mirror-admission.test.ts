@@ -1,0 +1,95 @@
+/**
+ * MirrorAdmission on its own (web mode's places for mirrors, main/mirror/admission.ts): the cap
+ * holds at every moment, a newcomer pushes out the oldest start without video and gets its
+ * place once released, running mirrors are never pushed out, and the video deadline covers a
+ * start and a mirror whose video stopped. web-fairness.test.ts tries the same through web mode
+ * on the real engine.
+ */
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { MirrorAdmission, type AdmissionTicket } from '../main/mirror/admission.js';
+import type { MirrorError } from '../main/problems.js';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** A run as MirrorSession plays it: asks for a place; when told to end, releases it (after `releaseMs`, its pipeline's release). */
+function run(admission: MirrorAdmission, releaseMs = 0) {
+  const r: { ticket?: AdmissionTicket; ended?: MirrorError; refused?: MirrorError; admitted: Promise<void> } = { admitted: Promise.resolve() };
+  r.admitted = admission.admit((err) => {
+    r.ended = err;
+    setTimeout(() => r.ticket?.release(), releaseMs);
+  }).then((t) => void (r.ticket = t), (err: MirrorError) => void (r.refused = err));
+  return r;
+}
+
+describe('MirrorAdmission', () => {
+  test('a newcomer pushes out the oldest start without video, and takes its place only once it is released', async () => {
+    const a = new MirrorAdmission({ maxMirrors: 3, startMediaMs: 60_000 });
+    const [r1, r2, r3] = [run(a, 50), run(a, 50), run(a, 50)];
+    await Promise.all([r1.admitted, r2.admitted, r3.admitted]);
+    r1.ticket!.media(true); // r1 is a running mirror: never pushed out
+    const n1 = run(a);
+    await sleep(0);
+    assert.equal(r1.ended, undefined);
+    assert.equal(r2.ended?.problem, 'busy', 'the oldest without video is pushed out');
+    assert.match(r2.ended!.message, /try again in a moment/i);
+    assert.equal(r3.ended, undefined);
+    assert.equal(n1.ticket, undefined, 'no place until the pushed-out run has released its own');
+    assert.equal(a.taken, 3);
+    await n1.admitted;
+    assert.ok(n1.ticket);
+    assert.equal(a.taken, 3, 'never more than the cap');
+
+    // Two more newcomers at once: each pushes out a different start (r3, then n1).
+    const [n2, n3] = [run(a), run(a)];
+    await Promise.all([n2.admitted, n3.admitted]);
+    assert.equal((r3.ended as MirrorError | undefined)?.problem, 'busy');
+    assert.equal(n1.ended?.problem, 'busy');
+    assert.ok(n2.ticket && n3.ticket);
+    assert.equal(a.taken, 3);
+  });
+
+  test('every place running: the newcomer is told busy, try again in a moment; a place freed lets the next one in', async () => {
+    const a = new MirrorAdmission({ maxMirrors: 2, startMediaMs: 60_000 });
+    const [r1, r2] = [run(a), run(a)];
+    await Promise.all([r1.admitted, r2.admitted]);
+    r1.ticket!.media(true);
+    r2.ticket!.media(true);
+    const n = run(a);
+    await n.admitted;
+    assert.equal(n.refused?.problem, 'busy');
+    assert.equal(n.refused?.message, 'The mirror is busy: 2 mirrors are running, as many as this server takes at once. Try again in a moment.');
+    assert.equal(r1.ended ?? r2.ended, undefined, 'the running mirrors go on');
+    r1.ticket!.release();
+    r1.ticket!.release(); // twice is once
+    const m = run(a);
+    await m.admitted;
+    assert.ok(m.ticket);
+    assert.equal(a.taken, 2);
+  });
+
+  test('no video within startMediaMs of the start, or for startMediaMs after it stopped: the run is ended (no-media)', async () => {
+    const a = new MirrorAdmission({ maxMirrors: 4, startMediaMs: 200 });
+    const [idle, live, stopped] = [run(a), run(a), run(a)];
+    await Promise.all([idle.admitted, live.admitted, stopped.admitted]);
+    live.ticket!.media(true);
+    stopped.ticket!.media(true);
+    stopped.ticket!.media(false);
+    await sleep(100);
+    stopped.ticket!.media(true); // back within the deadline: nothing happens
+    stopped.ticket!.media(false);
+    await sleep(400);
+    assert.equal(idle.ended?.problem, 'no-media');
+    assert.match(idle.ended!.message, /^No video from your camera reached the media server within 0\.2 s of starting/);
+    assert.equal(live.ended, undefined);
+    assert.equal(stopped.ended?.problem, 'no-media');
+    assert.match(stopped.ended!.message, /has reached the media server for 0\.2 s/);
+    live.ticket!.release();
+    assert.equal(a.taken, 0);
+  });
+
+  test('the cap must be a whole number ≥ 1', () => {
+    assert.throws(() => new MirrorAdmission({ maxMirrors: 0 }), /maxMirrors/);
+    assert.throws(() => new MirrorAdmission({ maxMirrors: 1.5 }), /maxMirrors/);
+  });
+});
