@@ -158,7 +158,10 @@ describe('launching the engine with a plain Node', () => {
     const logs: string[] = [];
     const engine = await launchNodeEngine(FROM_SOURCE, { log: (l) => logs.push(l) });
     try {
-      assert.match(engine.uri, /^ws:\/\/127\.0\.0\.1:\d+\/kurento$/);
+      // The per-launch secret (docs/security.md): only this uri carries it, never the engine's log.
+      const secret = /^ws:\/\/127\.0\.0\.1:\d+\/kurento\/([\w-]{32})$/.exec(engine.uri)?.[1];
+      assert.ok(secret, engine.uri);
+      assert.equal(logs.filter((l) => l.includes(secret)).length, 0, 'the secret is in no log line');
       const probe = await probeKms(engine.uri, 5000);
       const version = JSON.parse(await readFile(path.join(ROOT, 'node_modules/kurento-client-core/package.json'), 'utf8')).version as string;
       const { version: ours } = JSON.parse(await readFile(path.join(ROOT, 'package.json'), 'utf8')) as { version: string };
@@ -216,6 +219,26 @@ describe('the bundled app (scripts/build-electron.ts)', () => {
       assert.equal((await probeKms(engine.uri, 5000)).ok, true);
     } finally {
       await engine.close();
+    }
+  });
+
+  test('the bundled image decoder worker decodes a hat PNG from dist/engine/', async () => {
+    const worker = new Worker(path.join(dist, 'engine', 'image-decode-worker.js'));
+    try {
+      const png = await readFile(path.join(ROOT, 'assets', 'hats', 'top-hat.png'));
+      const reply = new Promise<{ id: number; width?: number; height?: number; rgba?: Uint8Array; error?: string }>((resolve, reject) => {
+        worker.once('message', resolve);
+        worker.once('error', reject);
+      });
+      worker.postMessage({ id: 1, bytes: new Uint8Array(png) });
+      const { id, width, height, rgba, error } = await reply;
+      assert.equal(error, undefined);
+      assert.equal(id, 1);
+      const ihdr = { width: png.readUInt32BE(16), height: png.readUInt32BE(20) };
+      assert.deepEqual({ width, height }, ihdr);
+      assert.equal(rgba!.length, ihdr.width * ihdr.height * 4);
+    } finally {
+      await worker.terminate();
     }
   });
 

@@ -25,7 +25,7 @@ export function engineEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
 
 export function launchNodeEngine(command: EngineCommand, opts: LaunchOptions = {}): Promise<RunningEngine> {
   const timeoutMs = opts.timeoutMs ?? 20_000;
-  const child = spawn(command.nodePath, [...command.args, '--host', '127.0.0.1', '--port', '0', '--warm-up'], {
+  const child = spawn(command.nodePath, [...command.args, '--host', '127.0.0.1', '--port', '0', '--warm-up', '--secret'], {
     // The IPC channel is only a lifeline: the engine exits when it closes (the app died).
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
     env: engineEnv(opts.env ?? process.env),

@@ -3,6 +3,7 @@
  * go back to its fields) and for the settings file (an invalid field falls back to its default).
  */
 import { kmsUriProblem, normaliseKmsUri } from '../../common/kms-uri.js';
+import { OVERLAY_OFFSET_LIMIT, OVERLAY_SIZE_LIMIT } from '../../common/overlay-placement.js';
 import { BUILTIN_HATS, type Settings } from '../../common/settings.js';
 import { boolean, literal, nullable, number, object, string, variant, type Schema } from '../validation/schema.js';
 
@@ -61,8 +62,8 @@ function hostProblem(s: string): string | undefined {
 const host = string({ min: 1, max: 253, test: hostProblem });
 const port = number({ min: 1, max: 65535, integer: true });
 /** Offsets and sizes are in face sizes: generous bounds, but no hat ten faces away. */
-const offset = number({ min: -10, max: 10 });
-const size = number({ min: 0.01, max: 10 });
+const offset = number(OVERLAY_OFFSET_LIMIT);
+const size = number({ min: 0.01, max: OVERLAY_SIZE_LIMIT.max });
 
 /** Kurento takes TURN as one "user:password@host:port" string, so ':' and '@' cannot be escaped. */
 const turnCredential = (what: string, forbidden: RegExp) =>
