@@ -6,7 +6,7 @@
  *
  * In kiosk mode, no usable PIN (never set, or kiosk-pin.json missing or damaged) locks every
  * staff action: whoever stands at the screen must not be the one who chooses the PIN. The
- * first PIN is set from outside the kiosk (pin-store.ts, docs/security-kiosk.md).
+ * first PIN is set from outside the kiosk (pin-store.ts, docs/security.md "Kiosk").
  */
 import type { KioskSetPinResult, KioskStatus, KioskUnlockResult } from '../../common/kiosk-contract.js';
 import { PinGuard, hashPin, pinProblem, type LockoutStore } from './pin.js';
@@ -14,8 +14,8 @@ import type { PinState } from './pin-store.js';
 
 /** Why the staff actions are locked on a kiosk without a usable PIN (shown by the staff dialog). */
 export const NO_PIN_PROBLEM = {
-  unset: 'No staff PIN is set on this kiosk, so staff actions are locked. Set one from outside the kiosk (see docs/security-kiosk.md).',
-  damaged: 'The staff PIN file is damaged, so staff actions are locked. Reset it from outside the kiosk (see docs/security-kiosk.md).',
+  unset: 'No staff PIN is set on this kiosk, so staff actions are locked. Set one from outside the kiosk (see docs/security.md "Kiosk").',
+  damaged: 'The staff PIN file is damaged, so staff actions are locked. Reset it from outside the kiosk (see docs/security.md "Kiosk").',
 } as const;
 
 /** How long a staff session lasts after a right PIN (time to change settings); "Back to the mirror" ends it at once. */

@@ -13,7 +13,7 @@
  * - 'set': `{ "version": 1, "pin": "scrypt$…" }`, with `"failures"`, `"lockouts"` and
  *   `"lockedUntil"` (epoch ms) once there are wrong PINs to count.
  *
- * Set or reset from outside the kiosk (docs/security-kiosk.md): with the app closed, write
+ * Set or reset from outside the kiosk (docs/security.md "Kiosk"): with the app closed, write
  * `{ "version": 1, "newPin": "<4–8 digits>" }` to the file; the next start hashes it and
  * rewrites the file in the form above (the digits are not kept), lockouts cleared.
  */
