@@ -26,6 +26,8 @@ export const ENGINE_DEFAULTS = {
   maxSessionsPerConnection: 4,
   /** Open sockets at once; more are refused (503) before they cost anything. */
   maxConnections: 128,
+  /** Peer connections in the whole engine (2 cores mirror about 8 at full rate). */
+  maxWebRtcEndpoints: 100,
 } as const;
 
 export interface EngineOptions {
@@ -36,6 +38,7 @@ export interface EngineOptions {
   maxObjectsPerSession?: number;
   maxSessionsPerConnection?: number;
   maxConnections?: number;
+  maxWebRtcEndpoints?: number;
   /**
    * Require a per-launch secret in the path (`/kurento/<secret>`): true makes a fresh random one,
    * a string uses that one. The returned uri carries it. Absent: KMS's plain `/kurento`.

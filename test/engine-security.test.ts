@@ -20,6 +20,7 @@ import kurento from 'kurento-client';
 import { PNG } from 'pngjs';
 import { WebSocket } from 'ws';
 import { ANCHOR_TAG, EACH_FACE_TAG, TILT_TAG } from '../common/filter-tags.js';
+import { serveEngine } from '../engine/server.js';
 import { startEngine, type EngineProcess } from '../engine/start.js';
 import { REMOTE_FAILURE } from '../engine/vision/image-loader.js';
 import { connectFakeCamera, kurentoClient } from './helpers/kurento.js';
@@ -135,6 +136,27 @@ describe('who can reach the engine', () => {
       assert.equal((await again.request('ping', { interval: 0 })).result?.value, 'pong');
     } finally {
       await again.close();
+    }
+  });
+
+  test('sockets and peer connections are bounded engine-wide: past the limits a socket gets 503 and a WebRtcEndpoint 40009', async () => {
+    const small = await serveEngine({ port: 0, secret: true, maxConnections: 3, maxWebRtcEndpoints: 2, log: () => undefined });
+    const clients: RawClient[] = [];
+    try {
+      for (let i = 0; i < 3; i++) clients.push(await connectRaw(small.uri));
+      assert.equal(await tryOpen(small.uri), 503);
+      const pipeline = (await clients[0]!.request('create', { type: 'MediaPipeline', constructorParams: {}, properties: {} })).result!.value as string;
+      const endpoint = () => clients[1]!.request('create', { type: 'WebRtcEndpoint', constructorParams: { mediaPipeline: pipeline }, properties: {} });
+      assert.ok((await endpoint()).result?.value);
+      assert.ok((await endpoint()).result?.value);
+      const third = await endpoint();
+      assert.equal(third.error?.code, 40009, JSON.stringify(third));
+      assert.match(third.error!.message, /Too many WebRtcEndpoints in this media server \(limit 2\)/);
+      await clients.pop()!.close();
+      await waitFor(async () => (await tryOpen(small.uri)) === 'open', 5000, 'a socket again once one closed');
+    } finally {
+      for (const c of clients) await c.close();
+      await small.close();
     }
   });
 

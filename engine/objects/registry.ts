@@ -72,6 +72,13 @@ export class ObjectRegistry implements ObjectHost {
     return this.objects.size - 1;
   }
 
+  /** Live objects of one type (e.g. WebRtcEndpoint: each holds a peer connection and its threads). */
+  countOfType(typeName: string): number {
+    let n = 0;
+    for (const o of this.objects.values()) if (o.typeName === typeName) n++;
+    return n;
+  }
+
   countCreatedBy(sessionId: string): number {
     let n = 0;
     for (const s of this.creators.values()) if (s === sessionId) n++;

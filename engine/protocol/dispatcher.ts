@@ -29,6 +29,8 @@ export interface DispatcherOptions {
   maxObjectsPerSession: number;
   /** Most sessions one socket may start: otherwise fresh sessionIds would make the object limit moot. */
   maxSessionsPerConnection?: number;
+  /** Most WebRtcEndpoints alive in the whole engine (each is a peer connection: ~6 threads, ~50 fds, ~3 MB). */
+  maxWebRtcEndpoints?: number;
   log: (line: string) => void;
 }
 
@@ -156,6 +158,10 @@ export class Dispatcher {
       case 'create': {
         if (registry.countCreatedBy(sessionId) >= this.opts.maxObjectsPerSession) {
           throw new KurentoError('NOT_ENOUGH_RESOURCES', `Too many objects in this session (limit ${this.opts.maxObjectsPerSession})`);
+        }
+        const maxPeers = this.opts.maxWebRtcEndpoints ?? Infinity;
+        if (params.type === 'WebRtcEndpoint' && registry.countOfType('WebRtcEndpoint') >= maxPeers) {
+          throw new KurentoError('NOT_ENOUGH_RESOURCES', `Too many WebRtcEndpoints in this media server (limit ${maxPeers})`);
         }
         const obj = registry.create(params.type, params.constructorParams, params.properties, sessionId);
         return { sessionId, value: obj.id };
