@@ -49,6 +49,22 @@ describe('MirrorAdmission', () => {
     assert.equal(a.taken, 3);
   });
 
+  test('starts whose ICE connected (a real peer) are pushed out only after those that did not get that far', async () => {
+    const a = new MirrorAdmission({ maxMirrors: 3, startMediaMs: 60_000 });
+    const [visitor, idle1, idle2] = [run(a, 10), run(a, 10), run(a, 10)];
+    await Promise.all([visitor.admitted, idle1.admitted, idle2.admitted]);
+    visitor.ticket!.iceConnected(); // the oldest, but its peer answers: its video is a moment away
+    const [n1, n2] = [run(a, 10), run(a, 10)];
+    await Promise.all([n1.admitted, n2.admitted]);
+    assert.equal(visitor.ended, undefined);
+    assert.equal(idle1.ended?.problem, 'busy');
+    assert.equal(idle2.ended?.problem, 'busy');
+    const n3 = run(a, 10); // n1 and n2 have no ICE either: n1 goes first
+    await n3.admitted;
+    assert.equal(visitor.ended, undefined);
+    assert.equal(n1.ended?.problem, 'busy');
+  });
+
   test('every place running: the newcomer is told busy, try again in a moment; a place freed lets the next one in', async () => {
     const a = new MirrorAdmission({ maxMirrors: 2, startMediaMs: 60_000 });
     const [r1, r2] = [run(a), run(a)];

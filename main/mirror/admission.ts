@@ -9,7 +9,8 @@
  *   nothing holds a place for 20 s at most.
  * - All places taken: a newcomer pushes out the oldest place that never had video (a real
  *   visitor's video flows within a second of its start, so only idle starts are that old) and
- *   takes it once it is released. If every place has (had) video, the newcomer is refused:
+ *   takes it once it is released; places whose ICE connected (a real peer answered the media
+ *   server's checks) go only after every place that did not get that far. If every place has (had) video, the newcomer is refused:
  *   "busy, try again in a moment". So a flood of idle starts never keeps a visitor out, and the
  *   running mirrors are never touched.
  *
@@ -24,6 +25,7 @@ const seconds = (ms: number) => `${Math.round(ms / 100) / 10} s`;
 export const ADMISSION_TEXT = {
   // busy
   full: (max: number) => `The mirror is busy: ${max === 1 ? 'a mirror is' : `${max} mirrors are`} running, as many as this server takes at once. Try again in a moment.`,
+  rush: () => 'The mirror is busy: other visitors are starting theirs right now. Try again in a moment.',
   pushedOut: () => 'The mirror is busy: your camera’s video had not started yet and another visitor needed the place. Try again in a moment.',
   // no-media
   noMediaAtStart: (ms: number) => `No video from your camera reached the media server within ${seconds(ms)} of starting, so the mirror was stopped. Start it again.`,
@@ -42,6 +44,8 @@ export interface MirrorAdmissionOptions {
 export interface AdmissionTicket {
   /** Camera video reaches (true) or no longer reaches (false) the media server. */
   media(flowing: boolean): void;
+  /** ICE connected: a real peer is at the other end (pushed out only after the starts that are not). */
+  iceConnected(): void;
   /** The run is over and its pipeline released: the place is free. Idempotent. */
   release(): void;
 }
@@ -50,6 +54,7 @@ interface Place {
   readonly since: number;
   /** Camera video has reached the media server at least once: never pushed out. */
   hadMedia: boolean;
+  iceConnected: boolean;
   /** Asked to end (pushed out or timed out): its release is awaited. */
   ending: boolean;
   timer?: NodeJS.Timeout;
@@ -87,10 +92,12 @@ export class MirrorAdmission {
     const places = [...this.#places]; // a Set iterates in insertion order: oldest first
     const unclaimed = places.filter((p) => p.ending).length - this.#waiting.length;
     if (unclaimed <= 0) {
-      const oldest = places.find((p) => !p.hadMedia && !p.ending);
+      const oldest = places.find((p) => !p.hadMedia && !p.ending && !p.iceConnected) ?? places.find((p) => !p.hadMedia && !p.ending);
       if (!oldest) {
-        this.#log(`all ${this.maxMirrors} mirror places have running mirrors: a newcomer is told to try again`);
-        return Promise.reject(new MirrorError('busy', ADMISSION_TEXT.full(this.maxMirrors)));
+        // Every place has (had) video, or is already being freed for an earlier newcomer.
+        const running = places.every((p) => p.hadMedia);
+        this.#log(`all ${this.maxMirrors} mirror places ${running ? 'have running mirrors' : 'are running or promised to newcomers'}: a newcomer is told to try again`);
+        return Promise.reject(new MirrorError('busy', running ? ADMISSION_TEXT.full(this.maxMirrors) : ADMISSION_TEXT.rush()));
       }
       this.#log(`all ${this.maxMirrors} mirror places taken: ending the oldest start without video (${((Date.now() - oldest.since) / 1000).toFixed(1)} s old) for a newcomer`);
       this.#end(oldest, new MirrorError('busy', ADMISSION_TEXT.pushedOut()));
@@ -100,7 +107,7 @@ export class MirrorAdmission {
   }
 
   #take(end: (err: MirrorError) => void): AdmissionTicket {
-    const place: Place = { since: Date.now(), hadMedia: false, ending: false, end };
+    const place: Place = { since: Date.now(), hadMedia: false, iceConnected: false, ending: false, end };
     this.#places.add(place);
     this.#arm(place, ADMISSION_TEXT.noMediaAtStart(this.startMediaMs));
     return {
@@ -111,6 +118,7 @@ export class MirrorAdmission {
         if (flowing) place.hadMedia = true;
         else this.#arm(place, ADMISSION_TEXT.mediaStopped(this.startMediaMs));
       },
+      iceConnected: () => void (place.iceConnected = true),
       release: () => {
         if (!this.#places.delete(place)) return;
         clearTimeout(place.timer);

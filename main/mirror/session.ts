@@ -174,16 +174,18 @@ export class MirrorSession {
   }
 
   async #build(run: Run, sdpOffer: string): Promise<void> {
-    if (this.#o.admission) {
-      // Before anything is asked of the media server (rejects 'busy' when every place has a running mirror).
-      run.ticket = await this.#o.admission.admit((err) => void this.#end(run, err));
-      run.checkAlive();
-    }
     const connecting = this.#o.connect();
     // Not connected within a tick (the engine is still starting, or a server is far away): say so.
     if (!(await settlesWithin(connecting, 0))) this.#sendStatus(run, { kind: 'waiting', for: this.#o.mediaServer ?? 'media-server' });
     const kms = await connecting;
     run.checkAlive();
+    if (this.#o.admission) {
+      // A place before anything is made on the media server (rejects 'busy' when every place has
+      // a running mirror); taken only now, so waiting for the engine to start does not count
+      // against the start's time for video.
+      run.ticket = await this.#o.admission.admit((err) => void this.#end(run, err));
+      run.checkAlive();
+    }
     run.kms = kms;
     this.#watchConnection(run, kms);
     if (this.#o.mediaServers) this.#sendStatus(run, { kind: 'media-servers', ...this.#o.mediaServers(kms) });
@@ -249,7 +251,10 @@ export class MirrorSession {
     const live = <E>(handle: (e: E) => void) => (e: E) => void (run.over || handle(e));
     filter.on('Error', live((e: KurentoErrorEvent) => run.status.filterError(e)));
     endpoint.on('Error', live((e: KurentoErrorEvent) => run.status.endpointError(e)));
-    endpoint.on('IceComponentStateChanged', live((e: IceComponentStateChanged) => run.status.iceComponent(e)));
+    endpoint.on('IceComponentStateChanged', live((e: IceComponentStateChanged) => {
+      run.status.iceComponent(e);
+      if (e.componentId === 1 && (e.state === 'CONNECTED' || e.state === 'READY')) run.ticket?.iceConnected();
+    }));
     endpoint.on('MediaFlowOutStateChanged', live((e: MediaFlowStateChanged) => {
       run.status.cameraFlow(e);
       if (e.mediaType === 'VIDEO') run.ticket?.media(e.state === 'FLOWING');
