@@ -43,7 +43,7 @@ const quiet = () => {};
 export async function measureFailover(o: { kills: number; log?: (line: string) => void }): Promise<FailoverResult> {
   const log = o.log ?? quiet;
   const ports = await Promise.all(Array.from({ length: SERVERS }, freePort));
-  const engines: EngineProcess[] = await Promise.all(ports.map((port) => startEngine({ port, log: quiet })));
+  const engines: EngineProcess[] = await Promise.all(ports.map((port) => startEngine({ port, secret: false, log: quiet })) /* restarted at the same address, like a KMS */);
   const hatDir = await makeHatDir();
   const hats = await HatServer.start({ dir: hatDir.dir });
   const hatUri = await hats.uriFor(undefined, engines[0]!.uri);
@@ -74,7 +74,7 @@ export async function measureFailover(o: { kills: number; log?: (line: string) =
       const kill: FailoverKill = { server: engines[victim]!.uri, moved: counts[victim]!, timesMs: times.filter((t): t is number => t !== null), lost: counts[victim]! - times.filter((t) => t !== null).length };
       kills.push(kill);
       log(`failover ${k + 1}/${o.kills}: ${kill.server} (${kill.moved} mirrors) → frames again after ${kill.timesMs.join(', ')} ms${kill.lost ? `, ${kill.lost} LOST` : ''}`);
-      engines[victim] = await startEngine({ port: ports[victim], log: quiet });
+      engines[victim] = await startEngine({ port: ports[victim], secret: false, log: quiet });
       await waitFor(() => pool.view()[victim]!.state === 'up', 15_000, 'the restarted server up again');
     }
   } finally {

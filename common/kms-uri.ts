@@ -102,3 +102,15 @@ export function normaliseKmsUri(s: string): string {
     .map((u) => (u === BUILTIN_KMS_URI ? u : new URL(u).href))
     .join(', ');
 }
+
+/**
+ * The engine's per-launch secret is the last path segment of its address,
+ * `ws://127.0.0.1:<port>/kurento/<secret>` (engine/server.ts): what a person or a log is shown of
+ * such an address leaves it out (`…/kurento`). Other addresses are shown as they are.
+ */
+export function withoutEngineSecret(uri: string): string {
+  return uri.replace(ENGINE_SECRET_PATH, '/kurento');
+}
+
+/** `/kurento/` and 24 random bytes in base64url, at the end of an address. */
+export const ENGINE_SECRET_PATH = /\/kurento\/[A-Za-z0-9_-]{32}$/;

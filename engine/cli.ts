@@ -6,6 +6,7 @@
  */
 import { ENGINE_DEFAULTS, serveEngine } from './server.js';
 import { parseCommandLine } from '../common/command-line.js';
+import { withoutEngineSecret } from '../common/kms-uri.js';
 
 const USAGE = `Usage: npm run engine -- [options]
   --host ADDRESS     where to listen (default ${ENGINE_DEFAULTS.host})
@@ -42,7 +43,7 @@ const engine = await serveEngine({
 
 process.stdout.write(`${JSON.stringify({ uri: engine.uri, pid: process.pid })}\n`);
 // The secret goes to the parent on stdout only, never into a log.
-console.error(`[engine] Kurento Protocol server at ${values.secret ? engine.uri.replace(/\/kurento\/.*$/, '/kurento/<secret>') : engine.uri}`);
+console.error(`[engine] Kurento Protocol server at ${withoutEngineSecret(engine.uri)}${values.secret ? '/<secret>' : ''}`);
 
 let stopping = false;
 async function stop(code: number): Promise<never> {

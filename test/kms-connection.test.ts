@@ -112,7 +112,8 @@ describe('KmsRegistry and the built-in engine', () => {
   test('builtin: one engine, started on demand and reused', async () => {
     const [a, b] = await Promise.all([registry.get('builtin'), registry.get('builtin')]);
     assert.equal(a, b, 'concurrent gets share one connection');
-    assert.match(a.uri, /^ws:\/\/127\.0\.0\.1:\d+\/kurento$/);
+    assert.match(a.uri, /^ws:\/\/127\.0\.0\.1:\d+\/kurento\/[\w-]{32}$/, 'the engine is reached through its per-launch secret');
+    assert.equal(a.label, a.uri.replace(/\/[\w-]{32}$/, ''), 'texts and logs leave the secret out');
     assert.equal(await registry.get('builtin'), a);
     assert.equal((await registry.engine.start()).uri, a.uri);
   });

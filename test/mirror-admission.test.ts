@@ -13,12 +13,12 @@ import type { MirrorError } from '../main/problems.js';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** A run as MirrorSession plays it: asks for a place; when told to end, releases it (after `releaseMs`, its pipeline's release). */
-function run(admission: MirrorAdmission, releaseMs = 0) {
+function run(admission: MirrorAdmission, releaseMs = 0, from?: string) {
   const r: { ticket?: AdmissionTicket; ended?: MirrorError; refused?: MirrorError; admitted: Promise<void> } = { admitted: Promise.resolve() };
   r.admitted = admission.admit((err) => {
     r.ended = err;
     setTimeout(() => r.ticket?.release(), releaseMs);
-  }).then((t) => void (r.ticket = t), (err: MirrorError) => void (r.refused = err));
+  }, from).then((t) => void (r.ticket = t), (err: MirrorError) => void (r.refused = err));
   return r;
 }
 
@@ -47,6 +47,23 @@ describe('MirrorAdmission', () => {
     assert.equal(n1.ended?.problem, 'busy');
     assert.ok(n2.ticket && n3.ticket);
     assert.equal(a.taken, 3);
+  });
+
+  test('a flood from one address pushes out its own starts: a visitor from another address keeps its place however long the flood goes on', async () => {
+    const a = new MirrorAdmission({ maxMirrors: 4, startMediaMs: 60_000 });
+    const flood = Array.from({ length: 4 }, () => run(a, 5, '127.0.0.2'));
+    await Promise.all(flood.map((r) => r.admitted));
+    const visitor = run(a, 5, '127.0.0.1');
+    await visitor.admitted;
+    assert.ok(visitor.ticket, 'the visitor got a place (a flood start was pushed out for it)');
+    for (let i = 0; i < 40; i++) {
+      const more = run(a, 5, '127.0.0.2');
+      flood.push(more);
+      await more.admitted;
+    }
+    assert.equal(visitor.ended, undefined, 'never pushed out, although its video has not started yet');
+    assert.equal(flood.filter((r) => r.ended?.problem === 'busy').length, 41, 'one for the visitor, one for each later flood start');
+    assert.equal(a.taken, 4);
   });
 
   test('starts whose ICE connected (a real peer) are pushed out only after those that did not get that far', async () => {

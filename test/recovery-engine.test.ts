@@ -76,7 +76,8 @@ test('engine process SIGKILLed mid-session: a new engine starts and the mirror r
 
 test('media server goes away and comes back on the same port: retried with backoff, mirror resumes, nothing leaked', async (t) => {
   const port = await freePort();
-  let kms: EngineProcess = await startEngine({ port, log: quiet });
+  // secret: false — a KMS that restarts keeps its address; an engine with a secret would not.
+  let kms: EngineProcess = await startEngine({ port, secret: false, log: quiet });
   const hatDir = await makeHatDir();
   const hats = await HatServer.start({ dir: hatDir.dir });
   // Default timeouts but a short call timeout: kurento-jsonrpc keeps a timer per request sent to
@@ -93,7 +94,7 @@ test('media server goes away and comes back on the same port: retried with backo
     // Down long enough for the page to retry against a dead server at least once.
     await waitFor(() => m.page.log.some((e) => e.t > goneAt && e.what.startsWith('start #')), 40_000, 'a retry while the media server is down');
     const downMs = Math.round(performance.now() - goneAt);
-    kms = await startEngine({ port, log: quiet });
+    kms = await startEngine({ port, secret: false, log: quiet });
     const backAt = performance.now();
     const liveAt = await m.page.waitLive(attemptsBefore + 1, RECOVERY_BOUND_MS);
     const afterBackMs = Math.round(liveAt - backAt);

@@ -62,7 +62,7 @@ describe('media server pool: three engine processes', () => {
 
   before(async () => {
     for (let i = 0; i < 3; i++) ports.push(await freePort());
-    engines.push(...(await Promise.all(ports.map((port) => startEngine({ port, log: quiet })))));
+    engines.push(...(await Promise.all(ports.map((port) => startEngine({ port, secret: false, log: quiet })) /* restarted at the same address, like a KMS */)));
     hatDir = await makeHatDir();
     hats = await HatServer.start({ dir: hatDir.dir });
     hatUri = await hats.uriFor(undefined, engines[0]!.uri);
@@ -115,7 +115,7 @@ describe('media server pool: three engine processes', () => {
     assert.ok(logLines.some((l) => l.startsWith(`media server ${victimUri} is down`)), 'one log line for the failure');
 
     // Back on its port: up again, and the least-loaded, so it takes the next new mirror.
-    engines[victim] = await startEngine({ port: ports[victim], log: quiet });
+    engines[victim] = await startEngine({ port: ports[victim], secret: false, log: quiet });
     await waitFor(() => pool.view()[victim]!.state === 'up', 10_000, 'the restarted server marked up');
     const late = pooledMirror(pool, hatUri);
     mirrors.push(late);

@@ -70,8 +70,8 @@ function webMode(options: Partial<WebModeOptions> = {}): Promise<WebMode> {
 }
 
 /** A socket on /magicmirror that keeps every message it gets. */
-async function openSocket(w: WebMode) {
-  const ws = new WebSocket(socketUrl(w), { origin: origin(w) });
+async function openSocket(w: WebMode, localAddress?: string) {
+  const ws = new WebSocket(socketUrl(w), { origin: origin(w), localAddress });
   const received: ServerMessage[] = [];
   ws.on('message', (data) => received.push(JSON.parse(String(data)) as ServerMessage));
   await once(ws, 'open');
@@ -79,8 +79,8 @@ async function openSocket(w: WebMode) {
 }
 
 /** A visitor that sends `start` with a real offer and then nothing: no candidate, no media. */
-async function idleStart(w: WebMode) {
-  const s = await openSocket(w);
+async function idleStart(w: WebMode, localAddress?: string) {
+  const s = await openSocket(w, localAddress);
   s.send({ id: 'start', sdpOffer: recordedOffer });
   return s;
 }
@@ -135,6 +135,38 @@ describe('web mode is fair', () => {
     } finally {
       for (const s of idle) s.ws.terminate();
       // Web mode first (the engine stops sending), then the tab's peer (the wrtc pitfall).
+      try {
+        await w.close();
+      } finally {
+        tab.close();
+      }
+    }
+  });
+
+  test('a flood of idle starts that goes on while a visitor starts, from another address, pushes out its own starts, not the visitor', async () => {
+    const w = await webMode();
+    const idle: Awaited<ReturnType<typeof idleStart>>[] = [];
+    const tab = await openTab(w); // from 127.0.0.1; the flood comes from 127.0.0.2
+    let flooding = true;
+    const flood = (async () => {
+      while (flooding) {
+        const sockets = await Promise.all(Array.from({ length: 8 }, () => idleStart(w, '127.0.0.2')));
+        idle.push(...sockets);
+        await waitFor(() => !flooding || sockets.every((s) => s.received.some((m) => m.id === 'startResponse' || m.id === 'error')), 30_000, 'an idle batch answered');
+      }
+    })();
+    try {
+      await waitFor(() => idle.length >= 16, 30_000, 'the flood under way');
+      const seconds = await mirrorLive(tab, 30);
+      const during = idle.length;
+      await waitFor(() => idle.length >= during + 16, 30_000, 'the flood goes on after the visitor is live');
+      await tab.peer.received.waitForCounters(60, 15_000); // still mirroring under the flood
+      console.log(`a visitor during a sustained flood (${idle.length} idle starts from another address): hatted frames after ${seconds.toFixed(2)} s`);
+      assert.deepEqual(errors(tab.page.received), [], "the visitor was never pushed out");
+    } finally {
+      flooding = false;
+      await flood.catch(() => undefined);
+      for (const s of idle) s.ws.terminate();
       try {
         await w.close();
       } finally {

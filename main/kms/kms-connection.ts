@@ -22,6 +22,7 @@ import kurento from 'kurento-client';
 import { KMS_DUPLICATES_TIMEOUT_MS, KMS_RECONNECT_ATTEMPTS, KMS_TIMEOUTS, type KmsTimeouts } from '../defaults.js';
 import { MirrorError, PROBLEM_TEXT } from '../problems.js';
 import { connectFailure } from './connect-failure.js';
+import { withoutEngineSecret } from '../../common/kms-uri.js';
 
 type Callback<T> = kurento.Callback<T>;
 
@@ -117,11 +118,15 @@ export class KmsConnection extends EventEmitter<KmsConnectionEvents> {
   readonly #inFlight = new Set<(err: MirrorError) => void>();
   readonly #watchers = new Set<KmsConnectionWatcher>();
 
+  /** The address as texts and logs show it: the built-in engine's secret left out. */
+  readonly label: string;
+
   private constructor(
     readonly uri: string,
     options: KmsConnectionOptions,
   ) {
     super();
+    this.label = withoutEngineSecret(uri);
     this.timeouts = { ...KMS_TIMEOUTS, ...options.timeouts };
     this.#log = options.log ?? (() => {});
     this.#client = kurento(uri, {
@@ -149,7 +154,7 @@ export class KmsConnection extends EventEmitter<KmsConnectionEvents> {
     re.on('disconnect', () => this.#onSocketClosed());
     this.#client.on('reconnected', (sameSession: boolean) => this.#onReconnected(sameSession));
     // kurento-client's own 'disconnect': it gave up reconnecting (failAfter attempts).
-    this.#client.on('disconnect', () => this.close(new MirrorError('kms-lost', PROBLEM_TEXT.lost(this.uri))));
+    this.#client.on('disconnect', () => this.close(new MirrorError('kms-lost', PROBLEM_TEXT.lost(this.label))));
   }
 
   get state(): KmsConnectionState {
@@ -175,7 +180,7 @@ export class KmsConnection extends EventEmitter<KmsConnectionEvents> {
    * kms-lost when the connection is down. `onLate` gets a result that arrives after the timeout.
    */
   call<T>(what: string, invoke: (done: Callback<T>) => unknown, options: { timeoutMs?: number; onLate?: (result: T) => void } = {}): Promise<T> {
-    if (this.#state === 'closed') return Promise.reject(new MirrorError('kms-lost', PROBLEM_TEXT.lost(this.uri)));
+    if (this.#state === 'closed') return Promise.reject(new MirrorError('kms-lost', PROBLEM_TEXT.lost(this.label)));
     const timeoutMs = options.timeoutMs ?? this.timeouts.callMs;
     return new Promise<T>((resolve, reject) => {
       let settled = false;
@@ -187,8 +192,8 @@ export class KmsConnection extends EventEmitter<KmsConnectionEvents> {
       };
       const timer = setTimeout(() => {
         fail(this.#state === 'interrupted'
-          ? new MirrorError('kms-lost', PROBLEM_TEXT.reconnecting(this.uri))
-          : new MirrorError('kms-timeout', PROBLEM_TEXT.callTimeout(this.uri, what, timeoutMs)));
+          ? new MirrorError('kms-lost', PROBLEM_TEXT.reconnecting(this.label))
+          : new MirrorError('kms-timeout', PROBLEM_TEXT.callTimeout(this.label, what, timeoutMs)));
       }, timeoutMs);
       this.#inFlight.add(fail);
       const done: Callback<T> = (error, result) => {
@@ -263,7 +268,7 @@ export class KmsConnection extends EventEmitter<KmsConnectionEvents> {
     if (this.#state === 'closed') return;
     const wasOpen = this.#state !== 'connecting';
     this.#state = 'closed';
-    this.#failOpening(new MirrorError('kms-lost', PROBLEM_TEXT.lost(this.uri)));
+    this.#failOpening(new MirrorError('kms-lost', PROBLEM_TEXT.lost(this.label)));
     clearTimeout(this.#resumeTimer);
     this.#stopHeartbeat();
     this.#orphans.clear();
@@ -271,7 +276,7 @@ export class KmsConnection extends EventEmitter<KmsConnectionEvents> {
     re.disconnect(); // now: the client's own close() waits for its last request, which may never answer
     this.#client.close(); // clears its ping timer
     re._connection?.socket?.terminate();
-    const error = reason ?? new MirrorError('kms-lost', PROBLEM_TEXT.lost(this.uri));
+    const error = reason ?? new MirrorError('kms-lost', PROBLEM_TEXT.lost(this.label));
     for (const fail of [...this.#inFlight]) fail(error);
     if (reason && wasOpen && !this.#lostReported) this.#notify('lost', reason);
     this.#notify('closed');
@@ -297,7 +302,7 @@ export class KmsConnection extends EventEmitter<KmsConnectionEvents> {
   /** Waits for the socket, then asks for ServerInfo: a Kurento server with FaceOverlayFilter answers it. */
   async #checkServer(): Promise<void> {
     const deadline = Date.now() + this.timeouts.connectMs;
-    const timeout = () => new MirrorError('kms-timeout', PROBLEM_TEXT.connectTimeout(this.uri, this.timeouts.connectMs));
+    const timeout = () => new MirrorError('kms-timeout', PROBLEM_TEXT.connectTimeout(this.label, this.timeouts.connectMs));
     let timer: NodeJS.Timeout | undefined;
     try {
       await Promise.race([
@@ -318,7 +323,7 @@ export class KmsConnection extends EventEmitter<KmsConnectionEvents> {
       );
       info = await this.call<kurento.ServerInfo>('getInfo', (done) => manager.getInfo(done), remaining());
     } catch (err) {
-      if (err instanceof KmsAnswerError) throw new MirrorError('kms-unreachable', PROBLEM_TEXT.notKurento(this.uri, `it answered "${err.detail}"`));
+      if (err instanceof KmsAnswerError) throw new MirrorError('kms-unreachable', PROBLEM_TEXT.notKurento(this.label, `it answered "${err.detail}"`));
       if (err instanceof MirrorError && err.problem === 'kms-timeout') throw timeout();
       throw err;
     }
@@ -327,7 +332,7 @@ export class KmsConnection extends EventEmitter<KmsConnectionEvents> {
       modules: (info.modules ?? []).map((m) => ({ name: String(m.name), version: String(m.version), factories: [...(m.factories ?? [])] })),
     };
     if (!info.modules?.some((m) => m.factories?.includes('FaceOverlayFilter'))) {
-      throw new MirrorError('kms-unreachable', PROBLEM_TEXT.noFaceOverlay(this.uri, this.serverInfo.version));
+      throw new MirrorError('kms-unreachable', PROBLEM_TEXT.noFaceOverlay(this.label, this.serverInfo.version));
     }
     this.#state = 'connected';
   }
@@ -336,25 +341,25 @@ export class KmsConnection extends EventEmitter<KmsConnectionEvents> {
     if (error instanceof MirrorError) return error;
     if (typeof error.code === 'number') return new KmsAnswerError(what, error.code, error.message);
     // kurento-client's words for "not connected and not reconnecting any more".
-    if (error.message === 'Connection error') return new MirrorError('kms-lost', PROBLEM_TEXT.lost(this.uri), { cause: error });
+    if (error.message === 'Connection error') return new MirrorError('kms-lost', PROBLEM_TEXT.lost(this.label), { cause: error });
     if (error.message === 'Request has timed out') {
-      return new MirrorError('kms-timeout', PROBLEM_TEXT.callTimeout(this.uri, what, this.timeouts.callMs), { cause: error });
+      return new MirrorError('kms-timeout', PROBLEM_TEXT.callTimeout(this.label, what, this.timeouts.callMs), { cause: error });
     }
     return new KmsAnswerError(what, undefined, error.message);
   }
 
   #onSocketError(err: Error): void {
     if (this.#state === 'connecting') {
-      this.#failOpening(connectFailure(this.uri, err));
+      this.#failOpening(connectFailure(this.label, err));
       this.#client._re.disconnect(); // no reconnection attempts for a server we never reached
     } else if (this.#state !== 'closed') {
-      this.#log(`media server socket ${this.uri}: ${err.message}`);
+      this.#log(`media server socket ${this.label}: ${err.message}`);
     }
   }
 
   #onSocketOpen(stream: SocketStream): void {
     // Errors of a stream after reconnect-core stopped listening to it ('write after end').
-    stream.on('error', (err: Error) => this.#state !== 'closed' && this.#log(`media server socket ${this.uri}: ${err.message}`));
+    stream.on('error', (err: Error) => this.#state !== 'closed' && this.#log(`media server socket ${this.label}: ${err.message}`));
     if (stream.socket) this.#startHeartbeat(stream.socket);
   }
 
@@ -364,7 +369,7 @@ export class KmsConnection extends EventEmitter<KmsConnectionEvents> {
     socket.on('pong', () => (lastPong = Date.now()));
     const timer = setInterval(() => {
       if (Date.now() - lastPong > this.timeouts.pingTimeoutMs) {
-        this.#log(`media server ${this.uri} stopped answering pings: dropping the connection`);
+        this.#log(`media server ${this.label} stopped answering pings: dropping the connection`);
         socket.terminate(); // → 'disconnect' → reconnection, like any other drop
         return;
       }
@@ -378,9 +383,9 @@ export class KmsConnection extends EventEmitter<KmsConnectionEvents> {
     this.#stopHeartbeat();
     if (this.#state !== 'connected') return;
     this.#state = 'interrupted';
-    this.#log(`lost the connection to the media server ${this.uri}; reconnecting`);
+    this.#log(`lost the connection to the media server ${this.label}; reconnecting`);
     this.#notify('interrupted');
-    this.#resumeTimer = setTimeout(() => this.#reportLost(PROBLEM_TEXT.lost(this.uri)), this.timeouts.resumeMs);
+    this.#resumeTimer = setTimeout(() => this.#reportLost(PROBLEM_TEXT.lost(this.label)), this.timeouts.resumeMs);
     this.#resumeTimer.unref();
   }
 
@@ -389,14 +394,14 @@ export class KmsConnection extends EventEmitter<KmsConnectionEvents> {
     clearTimeout(this.#resumeTimer);
     this.#state = 'connected';
     if (sameSession) {
-      this.#log(`reconnected to the media server ${this.uri}`);
+      this.#log(`reconnected to the media server ${this.label}`);
       for (const object of this.#orphans) void this.release(object);
       this.#lostReported = false;
       this.#notify('resumed');
     } else {
-      this.#log(`the media server ${this.uri} restarted: its objects are gone`);
+      this.#log(`the media server ${this.label} restarted: its objects are gone`);
       this.#orphans.clear();
-      this.#reportLost(PROBLEM_TEXT.restarted(this.uri));
+      this.#reportLost(PROBLEM_TEXT.restarted(this.label));
       this.#lostReported = false;
     }
   }

@@ -101,7 +101,7 @@ export class MediaServerPool {
 
   /** The pool as the page's stats overlay shows it: the server behind `kms`, and every server's state. */
   summaryFor(kms: KmsConnection): { current: string; servers: MediaServerSummary[] } {
-    const current = this.#servers.find((s) => s.watched === kms)?.uri ?? kms.uri;
+    const current = this.#servers.find((s) => s.watched === kms)?.uri ?? kms.label;
     return { current, servers: this.#servers.map((s) => ({ uri: s.uri, state: s.state, mirrors: load(s), ...(s.reason && { reason: s.reason }) })) };
   }
 

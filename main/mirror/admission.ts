@@ -10,9 +10,12 @@
  * - All places taken: a newcomer pushes out the oldest place that never had video (a real
  *   visitor's video flows within a second of its start, so only idle starts are that old) and
  *   takes it once it is released; places whose ICE connected (a real peer answered the media
- *   server's checks) go only after every place that did not get that far. If every place has (had) video, the newcomer is refused:
- *   "busy, try again in a moment". So a flood of idle starts never keeps a visitor out, and the
- *   running mirrors are never touched.
+ *   server's checks) go only after every place that did not get that far, and among those the
+ *   one pushed out belongs to the address holding the most places: a flood from one address
+ *   pushes out its own starts, not another visitor's. If every place has (had) video, the
+ *   newcomer is refused: "busy, try again in a moment". So a flood of idle starts never keeps a
+ *   visitor out, and the running mirrors are never touched. (Visitors behind one NAT share an
+ *   address, and there the oldest start goes.)
  *
  * The texts are written for the page (the renderer shows its own for the codes, the tutorial
  * page shows these).
@@ -52,6 +55,8 @@ export interface AdmissionTicket {
 
 interface Place {
   readonly since: number;
+  /** The page socket's remote address ('' unknown): places are pushed out from the busiest one. */
+  readonly from: string;
   /** Camera video has reached the media server at least once: never pushed out. */
   hadMedia: boolean;
   iceConnected: boolean;
@@ -67,7 +72,7 @@ export class MirrorAdmission {
   readonly #log: (line: string) => void;
   readonly #places = new Set<Place>();
   /** Newcomers whose place is being freed (a place was asked to end for each), first come first served. */
-  readonly #waiting: { end: (err: MirrorError) => void; resolve: (ticket: AdmissionTicket) => void }[] = [];
+  readonly #waiting: { end: (err: MirrorError) => void; from: string; resolve: (ticket: AdmissionTicket) => void }[] = [];
 
   constructor(options: MirrorAdmissionOptions = {}) {
     this.maxMirrors = options.maxMirrors ?? MIRROR_ADMISSION.mirrorsPerServer;
@@ -86,13 +91,14 @@ export class MirrorAdmission {
    * place has a mirror with video. `end` is called (once) when the run must stop: no video in
    * time, or pushed out for a newcomer; the run then ends and calls release().
    */
-  admit(end: (err: MirrorError) => void): Promise<AdmissionTicket> {
+  admit(end: (err: MirrorError) => void, from = ''): Promise<AdmissionTicket> {
     // (Newcomers wait only while every place is taken: a released place goes to them first.)
-    if (this.#places.size < this.maxMirrors) return Promise.resolve(this.#take(end));
+    if (this.#places.size < this.maxMirrors) return Promise.resolve(this.#take(end, from));
     const places = [...this.#places]; // a Set iterates in insertion order: oldest first
     const unclaimed = places.filter((p) => p.ending).length - this.#waiting.length;
     if (unclaimed <= 0) {
-      const oldest = places.find((p) => !p.hadMedia && !p.ending && !p.iceConnected) ?? places.find((p) => !p.hadMedia && !p.ending);
+      const oldest = this.#toPushOut(places.filter((p) => !p.hadMedia && !p.ending && !p.iceConnected))
+        ?? this.#toPushOut(places.filter((p) => !p.hadMedia && !p.ending));
       if (!oldest) {
         // Every place has (had) video, or is already being freed for an earlier newcomer.
         const running = places.every((p) => p.hadMedia);
@@ -103,11 +109,20 @@ export class MirrorAdmission {
       this.#end(oldest, new MirrorError('busy', ADMISSION_TEXT.pushedOut()));
     }
     // The place being freed goes to this newcomer (first come, first served) the moment it is released.
-    return new Promise((resolve) => this.#waiting.push({ end, resolve }));
+    return new Promise((resolve) => this.#waiting.push({ end, from, resolve }));
   }
 
-  #take(end: (err: MirrorError) => void): AdmissionTicket {
-    const place: Place = { since: Date.now(), hadMedia: false, iceConnected: false, ending: false, end };
+  /** Of these (oldest first), the oldest of the address that holds the most places. */
+  #toPushOut(candidates: Place[]): Place | undefined {
+    const held = new Map<string, number>();
+    for (const p of this.#places) held.set(p.from, (held.get(p.from) ?? 0) + 1);
+    let chosen: Place | undefined;
+    for (const p of candidates) if (!chosen || held.get(p.from)! > held.get(chosen.from)!) chosen = p;
+    return chosen;
+  }
+
+  #take(end: (err: MirrorError) => void, from: string): AdmissionTicket {
+    const place: Place = { since: Date.now(), from, hadMedia: false, iceConnected: false, ending: false, end };
     this.#places.add(place);
     this.#arm(place, ADMISSION_TEXT.noMediaAtStart(this.startMediaMs));
     return {
@@ -123,7 +138,7 @@ export class MirrorAdmission {
         if (!this.#places.delete(place)) return;
         clearTimeout(place.timer);
         const next = this.#waiting.shift();
-        if (next) next.resolve(this.#take(next.end)); // taken now, in this tick: no one else can slip in
+        if (next) next.resolve(this.#take(next.end, next.from)); // taken now, in this tick: no one else can slip in
       },
     };
   }

@@ -50,6 +50,8 @@ export interface MirrorSessionOptions {
    * a run without camera video in time, or pushed out for a newcomer, ends with an error.
    */
   admission?: MirrorAdmission;
+  /** Who is asking (the page socket's remote address), for the admission's fairness between addresses. */
+  clientAddress?: string;
   log?: (line: string) => void;
 }
 
@@ -183,7 +185,7 @@ export class MirrorSession {
       // A place before anything is made on the media server (rejects 'busy' when every place has
       // a running mirror); taken only now, so waiting for the engine to start does not count
       // against the start's time for video.
-      run.ticket = await this.#o.admission.admit((err) => void this.#end(run, err));
+      run.ticket = await this.#o.admission.admit((err) => void this.#end(run, err), this.#o.clientAddress);
       run.checkAlive();
     }
     run.kms = kms;
@@ -264,7 +266,7 @@ export class MirrorSession {
 
   /** The connection dropping is a problem; it coming back clears it; it being lost ends the run. */
   #watchConnection(run: Run, kms: KmsConnection): void {
-    const interrupted = () => run.status.raise('kms-lost', PROBLEM_TEXT.interrupted(kms.uri));
+    const interrupted = () => run.status.raise('kms-lost', PROBLEM_TEXT.interrupted(kms.label));
     const resumed = () => run.status.clear('kms-lost');
     const lost = (err: MirrorError) => void this.#end(run, err);
     // One watcher per run, not three EventEmitter listeners: 11 mirrors would trip its leak warning.

@@ -6,6 +6,7 @@
  * FaceOverlayFilter — the last one names the version too).
  */
 import type { ConnectionTestResult } from '../../common/ipc-contract.js';
+import { withoutEngineSecret } from '../../common/kms-uri.js';
 import { KmsConnection, type KmsServerInfo } from '../kms/kms-connection.js';
 import { asMirrorError } from '../problems.js';
 
@@ -22,7 +23,7 @@ export async function probeKms(uri: string, timeoutMs: number): Promise<Connecti
   }
   const info = connection.serverInfo;
   connection.close();
-  return { ok: true, version: info.version, message: `Connected to ${uri}: ${describeServer(info)}, with FaceOverlayFilter.` };
+  return { ok: true, version: info.version, message: `Connected to ${withoutEngineSecret(uri)}: ${describeServer(info)}, with FaceOverlayFilter.` };
 }
 
 export function describeServer(info: KmsServerInfo): string {

@@ -155,6 +155,7 @@ export async function startWebMode(options: WebModeOptions = {}): Promise<WebMod
           anchor: eyePiece ? 'eyes' : 'face',
           send,
           admission,
+          clientAddress: req.socket.remoteAddress,
           timings: options.sessionTimings,
           log,
         }),
