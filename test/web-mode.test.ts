@@ -245,6 +245,12 @@ describe('web mode', () => {
     }
   });
 
+  test('--ws_uri follows the settings\' rule: forms the URL parser would rewrite are refused with their reason, before anything starts', async () => {
+    for (const [uri, reason] of [['ws:///kurento', /"ws:\/\/\/kurento":.*host/], ['ws://user:pw@kms:8888/kurento', /credentials|user/i], ['http://kms:8888/kurento', /ws:\/\/ or wss:\/\//]] as const) {
+      await assert.rejects(startWebMode({ asUri: 'http://127.0.0.1:0/', wsUri: uri, rendererDir: tmp, configDir: tmp }), { message: reason }, uri);
+    }
+  });
+
   test('WebSockets from a foreign origin, to another path or for a foreign host are refused', async () => {
     const port = new URL(web.url).port;
     const status = async (url: string, headers: { origin?: string; host?: string }) => {

@@ -4,7 +4,7 @@
  * schema a compile error.
  */
 import type { InvokeChannel, InvokeRequest } from '../../common/ipc-contract.js';
-import type { ClientMessage } from '../../common/mirror-protocol.js';
+import { ICE_CANDIDATE_LIMITS, type ClientMessage } from '../../common/mirror-protocol.js';
 import { WEB_DEFAULTS } from '../defaults.js';
 import { kmsUriSchema } from '../settings/schema.js';
 import { isPlainObject, literal, nothing, nullable, number, object, optional, string, variant, type Schema } from '../validation/schema.js';
@@ -24,9 +24,9 @@ export const CLIENT_MESSAGE: Schema<ClientMessage> = variant('id', {
     id: literal('onIceCandidate'),
     candidate: object({
       // '' is the end-of-candidates marker.
-      candidate: string({ max: 2048 }),
-      sdpMid: optional(nullable(string({ max: 256 }))),
-      sdpMLineIndex: optional(nullable(number({ min: 0, max: 1024, integer: true }))),
+      candidate: string({ max: ICE_CANDIDATE_LIMITS.candidateChars }),
+      sdpMid: optional(nullable(string({ max: ICE_CANDIDATE_LIMITS.sdpMidChars }))),
+      sdpMLineIndex: optional(nullable(number({ min: 0, max: ICE_CANDIDATE_LIMITS.maxMLineIndex, integer: true }))),
     }),
   }),
   stop: object({ id: literal('stop') }),

@@ -12,6 +12,7 @@ import https from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import { WebSocketServer } from 'ws';
 import { MIRROR_WS_PATH } from '../../common/mirror-protocol.js';
+import { kmsUriProblem, normaliseKmsUri } from '../../common/kms-uri.js';
 import type { StartEngineOptions } from '../../engine/start.js';
 import { defaultConfigDir } from '../config-dir.js';
 import { contentSecurityPolicy, socketOriginOf } from '../content-security-policy.js';
@@ -209,9 +210,11 @@ function securityHeaders(origin: string): Record<string, string> {
   };
 }
 
+/** One --ws_uri entry, by the settings' rule (common/kms-uri.ts): refused with its reason, else as the URL parser serialises it. */
 function checkWsUri(uri: string): string {
-  if (uri === BUILTIN_KMS || /^wss?:\/\/[^/]/i.test(uri)) return uri;
-  throw new Error(`--ws_uri must be "${BUILTIN_KMS}" or a ws:// or wss:// address (like ws://localhost:8888/kurento), not "${uri}"`);
+  const problem = kmsUriProblem(uri);
+  if (problem) throw new Error(`--ws_uri "${uri}": ${problem}`);
+  return normaliseKmsUri(uri);
 }
 
 /** `localhost` is bound as 127.0.0.1: Node would pick one of its addresses, maybe ::1 only. */
