@@ -36,6 +36,13 @@ export interface SettingsSnapshot {
   defaults: Settings;
 }
 
+/**
+ * settings:set's request: the settings, and with kiosk mode turned on while no staff PIN is
+ * usable, the new staff PIN (main/kiosk/settings-guard.ts: the main process hashes it into
+ * kiosk-pin.json, never into settings.json; kiosk: true without a usable PIN is refused).
+ */
+export type SettingsSaveRequest = Settings & { newStaffPin?: string };
+
 export type SettingsSaveResult = { ok: true; settings: Settings } | { ok: false; problems: SettingsProblem[] };
 
 export interface ConnectionTestRequest {
@@ -58,7 +65,7 @@ export interface InvokeContract {
   'mirror:disconnect': { request: LinkRef; response: void };
   'settings:get': { request: undefined; response: SettingsSnapshot };
   /** Invalid settings are answered with their problems (nothing saved), not thrown. */
-  'settings:set': { request: Settings; response: SettingsSaveResult };
+  'settings:set': { request: SettingsSaveRequest; response: SettingsSaveResult };
   'settings:test-connection': { request: ConnectionTestRequest; response: ConnectionTestResult };
   'notices:list': { request: undefined; response: AppNotice[] };
   'notices:dismiss': { request: { id: string }; response: void };
@@ -120,7 +127,7 @@ export interface MagicMirrorApi {
   };
   settings: {
     get(): Promise<SettingsSnapshot>;
-    set(settings: Settings): Promise<SettingsSaveResult>;
+    set(request: SettingsSaveRequest): Promise<SettingsSaveResult>;
     testConnection(request: ConnectionTestRequest): Promise<ConnectionTestResult>;
   };
   notices: {

@@ -20,6 +20,18 @@ export const KIOSK_INVOKE = {
 
 export type KioskChannel = (typeof KIOSK_INVOKE)[keyof typeof KIOSK_INVOKE];
 
+/** A new staff PIN: this many digits (main/kiosk/pin.ts checks it; the Settings page as it is typed). */
+export const PIN_RULES = { minDigits: 4, maxDigits: 8 } as const;
+
+/** Why a new staff PIN is not acceptable: not 4–8 digits, or too easy (one digit repeated, a straight run like 1234 or 9876). */
+export type PinIssue = 'digits' | 'easy';
+
+export function pinIssue(pin: unknown): PinIssue | undefined {
+  if (typeof pin !== 'string' || !new RegExp(`^\\d{${PIN_RULES.minDigits},${PIN_RULES.maxDigits}}$`).test(pin)) return 'digits';
+  if (/^(\d)\1+$/.test(pin) || '0123456789'.includes(pin) || '9876543210'.includes(pin)) return 'easy';
+  return undefined;
+}
+
 export interface KioskStatus {
   kiosk: boolean;
   pinSet: boolean;

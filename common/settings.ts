@@ -70,7 +70,7 @@ export interface Settings {
   turn: TurnServer | null;
   /** The camera's deviceId (MediaDeviceInfo.deviceId); '' for the system default. */
   cameraDeviceId: string;
-  /** Full screen, no window controls, no way out but the OS (Alt+F4 / Cmd+Q). */
+  /** Full screen, no window controls; staff leave with the staff PIN. Saved true only with a usable PIN (main/kiosk/settings-guard.ts). */
   kiosk: boolean;
 }
 

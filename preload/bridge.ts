@@ -70,7 +70,7 @@ export function createMagicMirrorApi(ipc: IpcRendererLike): MagicMirrorApi {
     mirror: { connect },
     settings: {
       get: () => call(INVOKE.settingsGet),
-      set: (settings) => call(INVOKE.settingsSet, settings),
+      set: (request) => call(INVOKE.settingsSet, request),
       testConnection: (request) => call(INVOKE.settingsTestConnection, request),
     },
     notices: {

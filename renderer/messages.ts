@@ -3,6 +3,7 @@
  * wording stays consistent and a translation is one file. index.html holds none: its elements
  * name a key here with data-text / data-label (see applyTexts in view.ts).
  */
+import { PIN_RULES } from '../common/kiosk-contract.js';
 import type { BuiltinHatId } from '../common/settings.js';
 import type { MirrorProblem } from '../common/mirror-protocol.js';
 
@@ -306,6 +307,24 @@ export const SETTINGS_TEXT = {
   cameraDefault: 'Default camera',
   cameraMissing: 'Saved camera (not connected)',
   cameraUnnamed: (n: number) => `Camera ${n}`,
+  // ── kiosk mode ──
+  kioskSection: 'Kiosk mode',
+  kiosk: 'Run as a kiosk',
+  kioskHint: 'Full screen with the mirror alone: it starts and recovers by itself. Staff leave or change settings with Ctrl+Alt+K and the staff PIN.',
+  kioskPinSet: 'A staff PIN is set. Staff can change it in kiosk mode, from the staff dialog.',
+  kioskPinNeeded: 'Choose the staff PIN now: without it, nobody could leave the kiosk or change its settings.',
+  kioskPinDamaged: 'The staff PIN file is damaged. Choose a new staff PIN: it replaces the old one.',
+  staffPin: 'New staff PIN',
+  staffPinAgain: 'The same PIN again',
+  staffPinHint: `${PIN_RULES.minDigits} to ${PIN_RULES.maxDigits} digits, not all the same and not a run like 1234. Kept hashed by Magic Mirror, never in the settings file.`,
+  staffPinIssue: {
+    empty: `Choose a staff PIN of ${PIN_RULES.minDigits} to ${PIN_RULES.maxDigits} digits.`,
+    digits: `Use ${PIN_RULES.minDigits} to ${PIN_RULES.maxDigits} digits, nothing else.`,
+    easy: 'Too easy to guess: not one digit repeated, and not a run like 1234 or 9876.',
+    digitsOnly: 'Digits only.',
+    again: 'Enter the same PIN again here.',
+    mismatch: 'The two PINs differ: enter the same PIN twice.',
+  },
   // ── footer ──
   resetAll: 'Reset to defaults',
   cancel: 'Cancel',

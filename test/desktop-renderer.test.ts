@@ -5,8 +5,9 @@
  * built-in engine, which runs on a plain Node as in the app). Checks the Settings dialog
  * (address checked as typed, Test connection, number fields, per-field problems on save,
  * saving to settings.json), notices (a corrupt settings file, one that opens Settings), and a
- * mirror started through the IPC transport with the hat where KMS puts it. Writes
- * docs/ui-settings.png.
+ * mirror started through the IPC transport with the hat where KMS puts it; kiosk mode turned on
+ * without a staff PIN asks for one (the real KioskService and PinStore behind it). Writes
+ * docs/ui-settings.png and docs/ui-settings-kiosk-pin.png.
  */
 import assert from 'node:assert/strict';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
@@ -16,6 +17,8 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Page } from 'playwright-core';
 import { EYE_PIECES } from '../common/settings.js';
+import { isPinHash, verifyPin } from '../main/kiosk/pin.js';
+import { KIOSK_NEEDS_PIN } from '../main/kiosk/settings-guard.js';
 import { defaultSettings } from '../main/settings/defaults.js';
 import { EngineHost } from '../main/engine-host/engine-host.js';
 import { launchNodeEngine } from '../main/engine-host/launch-node-engine.js';
@@ -311,6 +314,82 @@ describe('the desktop page over IPC (headless Chromium, real main side)', () => 
     assert.equal(await page.locator('#settings-hat-each-face').isChecked(), true);
     await page.locator('#settings-cancel').click();
     await page.locator('#settings').waitFor({ state: 'hidden' });
+    await expectClean(p);
+    await page.context().close();
+  });
+
+  test('Settings: kiosk mode turned on without a staff PIN asks for a new one, twice; a bad one shows its reason, a good one is saved with the setting (docs/ui-settings-kiosk-pin.png)', async () => {
+    const { h, userData } = await app();
+    const p = await h.open(chromium);
+    const { page } = p;
+    await openSettings(page);
+    const sets = () => h.calls.filter((c) => c.channel === 'settings:set');
+    const pin = page.locator('#settings-staff-pin');
+    const again = page.locator('#settings-staff-pin-again');
+    assert.equal(await page.locator('#settings-kiosk').isChecked(), false);
+    assert.equal(await page.locator('#settings-staff-pin-block').isHidden(), true, 'no PIN fields while kiosk mode is off');
+
+    await page.locator('#settings-kiosk').check();
+    await page.locator('#settings-staff-pin-block').waitFor();
+    assert.equal(await page.locator('#settings-staff-pin-intro').textContent(), T.kioskPinNeeded);
+    assert.equal(await pin.evaluate((el) => document.activeElement === el), true, 'the first PIN field has the focus');
+    // Save without a PIN: asked for, nothing sent.
+    await page.locator('#settings-save').click();
+    await expectError(page, 'staff-pin', T.staffPinIssue.empty);
+    // Only digits are taken as typed.
+    await pin.pressSequentially('12a');
+    await expectError(page, 'staff-pin', T.staffPinIssue.digitsOnly);
+    assert.equal(await pin.inputValue(), '12');
+    // A PIN the rules refuse (main/kiosk/pin.ts's, common/kiosk-contract.ts): its reason, nothing sent.
+    await pin.fill('1234');
+    await again.fill('1234');
+    await page.locator('#settings-save').click();
+    await expectError(page, 'staff-pin', T.staffPinIssue.easy);
+    await page.locator('.section-kiosk').scrollIntoViewIfNeeded();
+    await page.locator('#settings').screenshot({ path: path.join(ROOT, 'docs', 'ui-settings-kiosk-pin.png') });
+    await pin.fill('123');
+    await page.locator('#settings-save').click();
+    await expectError(page, 'staff-pin', T.staffPinIssue.digits);
+    await pin.fill('4829');
+    await again.fill('4828');
+    await page.locator('#settings-save').click();
+    await expectNoError(page, 'staff-pin');
+    await expectError(page, 'staff-pin-again', T.staffPinIssue.mismatch);
+    assert.equal(sets().length, 0, 'the page refused them itself');
+
+    // The main side refuses kiosk mode without a PIN whatever the page does (a hand-made call).
+    const handMade = await page.evaluate(async () => {
+      const { settings } = await window.magicMirror!.settings.get();
+      return window.magicMirror!.settings.set({ ...settings, kiosk: true });
+    });
+    assert.deepEqual(handMade, { ok: false, problems: [KIOSK_NEEDS_PIN] });
+    await assert.rejects(readFile(path.join(userData, 'settings.json'), 'utf8'), { code: 'ENOENT' });
+    await assert.rejects(readFile(path.join(userData, 'kiosk-pin.json'), 'utf8'), { code: 'ENOENT' });
+
+    // The same good PIN twice: saved with the setting, the dialog closes.
+    await again.fill('4829');
+    await page.locator('#settings-save').click();
+    await page.locator('#settings').waitFor({ state: 'hidden' });
+    const settingsText = await readFile(path.join(userData, 'settings.json'), 'utf8');
+    assert.deepEqual(JSON.parse(settingsText), { version: 1, ...defaultSettings(), kiosk: true });
+    assert.ok(!settingsText.includes('4829'), settingsText);
+    const pinText = await readFile(path.join(userData, 'kiosk-pin.json'), 'utf8');
+    assert.ok(!pinText.includes('4829'), pinText);
+    const stored = (JSON.parse(pinText) as { pin: string }).pin;
+    assert.match(stored, /^scrypt\$32768\$/);
+    assert.ok(isPinHash(stored) && (await verifyPin('4829', stored)));
+    assert.equal(h.staff.isUnlocked(p.owner), false, 'the new kiosk asks for the PIN');
+    assert.deepEqual(sets().map((c) => Object.keys(c.args[0] as object).includes('newStaffPin')), [false, true], 'the hand-made call, then the dialog with the PIN');
+
+    // Opened again: kiosk mode on, a PIN set, nothing more to enter.
+    await openSettings(page);
+    assert.equal(await page.locator('#settings-kiosk').isChecked(), true);
+    assert.equal(await page.locator('#settings-staff-pin-block').isHidden(), true);
+    assert.equal(await page.locator('#settings-kiosk-pin-set').textContent(), T.kioskPinSet);
+    await page.locator('#settings-hat-crown').check({ force: true });
+    await page.locator('#settings-save').click();
+    await page.locator('#settings').waitFor({ state: 'hidden' });
+    assert.deepEqual(h.store.current(), { ...defaultSettings(), hat: { kind: 'builtin', id: 'crown' }, kiosk: true });
     await expectClean(p);
     await page.context().close();
   });

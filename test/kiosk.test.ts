@@ -8,13 +8,15 @@ import { mkdir, mkdtemp, readFile, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, test } from 'node:test';
-import { KIOSK_INVOKE } from '../common/kiosk-contract.js';
+import { KIOSK_INVOKE, pinIssue } from '../common/kiosk-contract.js';
 import { invokeKiosk, KIOSK_CHANNELS } from '../main/kiosk/ipc.js';
 import { KioskService, NO_PIN_PROBLEM, UNLOCK_MS } from '../main/kiosk/kiosk-service.js';
 import { kioskEnabled, kioskFromCommandLine, kioskPageUrl } from '../main/kiosk/launch.js';
 import { LOCKOUT_MS, MAX_FAILURES, MAX_LOCKOUT_MS, PinGuard, constantTimeEqual, hashPin, isPinHash, pinProblem, verifyPin } from '../main/kiosk/pin.js';
 import { PIN_FILE_NAME, PinStore } from '../main/kiosk/pin-store.js';
-import { PUBLIC_CHANNELS, STAFF_CHANNELS, STAFF_ONLY_DISMISS, STAFF_ONLY_PROBLEM, STAFF_ONLY_TEST, guardSettingsSave, guardStaffActions } from '../main/kiosk/settings-guard.js';
+import { KIOSK_NEEDS_PIN, PIN_ALREADY_SET, PUBLIC_CHANNELS, STAFF_CHANNELS, STAFF_ONLY_DISMISS, STAFF_ONLY_PROBLEM, STAFF_ONLY_TEST, guardSettingsSave, guardStaffActions } from '../main/kiosk/settings-guard.js';
+import { defaultSettings } from '../main/settings/defaults.js';
+import { SETTINGS_FILE_NAME, SettingsStore } from '../main/settings/store.js';
 import { createInvokeHandlers, type IpcServices } from '../main/ipc/handlers.js';
 import { REQUEST_SCHEMAS } from '../main/ipc/payloads.js';
 import { createIpcRouter, type InvokeHandlers } from '../main/ipc/router.js';
@@ -179,7 +181,7 @@ describe('staff service and its IPC gate', () => {
   test('settings: saved only in a staff session while a kiosk (the settings:set handler is guarded)', async () => {
     const k = setup({ pin: await cheapHash('482916') });
     const saves: unknown[] = [];
-    const handlers = guardSettingsSave({ 'settings:set': (_owner: number, input: unknown) => (saves.push(input), { ok: true }) } as unknown as InvokeHandlers, (id) => k.service.settingsAllowed(id));
+    const handlers = guardSettingsSave({ 'settings:set': (_owner: number, input: unknown) => (saves.push(input), { ok: true }) } as unknown as InvokeHandlers, k.service);
     assert.deepEqual(await handlers['settings:set'](OWNER, { kiosk: false }), { ok: false, problems: [STAFF_ONLY_PROBLEM] });
     assert.deepEqual(saves, []);
     await k.call(KIOSK_INVOKE.unlock, { pin: '482916' });
@@ -372,7 +374,12 @@ describe('a kiosk without a usable PIN, lockouts across restarts, staff-only cha
       notices: { dismiss: (id: string) => void dismissed.push(id), list: () => [] },
     } as unknown as IpcServices;
     const router = createIpcRouter({
-      handlers: guardStaffActions(createInvokeHandlers(services), () => !k.kiosk || k.unlocked),
+      handlers: guardStaffActions(createInvokeHandlers(services), {
+        settingsAllowed: () => !k.kiosk || k.unlocked,
+        status: () => ({ kiosk: k.kiosk, pinSet: true, pin: 'set' }),
+        setPin: async () => assert.fail('no PIN set here'),
+        lock: () => {},
+      }),
       mirrorWindowIds: () => new Set([OWNER]),
       log: () => {},
     });
@@ -393,5 +400,86 @@ describe('a kiosk without a usable PIN, lockouts across restarts, staff-only cha
     // Each channel is classified: a new one must be put in one list or the other.
     assert.deepEqual([...STAFF_CHANNELS, ...PUBLIC_CHANNELS].sort(), Object.keys(REQUEST_SCHEMAS).sort());
     assert.equal(guardSettingsSave, guardStaffActions);
+  });
+});
+
+describe('turning kiosk mode on in Settings needs a staff PIN (no locked-out kiosk, issue 23)', () => {
+  const OWNER = 7;
+  const sender = { webContentsId: OWNER, frame: { url: PAGE_URL, isMainFrame: true } };
+  /** The app's main side over `dir` as main.ts puts it together: SettingsStore, PinStore + KioskService, the guarded handlers behind the router. */
+  async function appOver(dir: string, mode = { kiosk: false }) {
+    const { store } = await SettingsStore.open(dir);
+    const pins = await PinStore.open(dir, { hash: cheapHash });
+    const service = new KioskService({ kiosk: () => mode.kiosk, pin: pins, exit: () => assert.fail('no exit'), hash: cheapHash });
+    const saved: unknown[] = [];
+    const services = { settings: store, settingsSaved: (s: unknown) => void saved.push(s) } as unknown as IpcServices;
+    const router = createIpcRouter({ handlers: guardStaffActions(createInvokeHandlers(services), service), mirrorWindowIds: () => new Set([OWNER]), log: () => {} });
+    const save = (request: unknown) => router.invoke('settings:set', sender, [request]);
+    return { store, pins, service, saved, save };
+  }
+  const tmp = () => mkdtemp(path.join(os.tmpdir(), 'mm-kiosk-settings-'));
+  const file = (dir: string, name: string) => readFile(path.join(dir, name), 'utf8');
+  const kioskOn = { ...defaultSettings(), kiosk: true };
+
+  test('kiosk: true without a usable PIN is refused at the kiosk field, nothing written; a bad new PIN or bad settings change nothing', async () => {
+    const dir = await tmp();
+    const a = await appOver(dir);
+    assert.deepEqual(await a.save(kioskOn), { ok: false, problems: [KIOSK_NEEDS_PIN] });
+    assert.deepEqual(await a.save({ ...kioskOn, newStaffPin: '1111' }), { ok: false, problems: [{ path: 'newStaffPin', message: 'The PIN is too easy to guess.' }] });
+    assert.deepEqual(await a.save({ ...kioskOn, newStaffPin: '12a4' }), { ok: false, problems: [{ path: 'newStaffPin', message: 'The PIN must be 4 to 8 digits.' }] });
+    assert.deepEqual(await a.save({ ...kioskOn, newStaffPin: 4829 }), { ok: false, problems: [{ path: 'newStaffPin', message: 'The PIN must be 4 to 8 digits.' }] });
+    // A good PIN with a bad setting: the setting's problem, and the PIN is not set either.
+    assert.deepEqual(await a.save({ ...kioskOn, cameraDeviceId: 42, newStaffPin: '4829' }), { ok: false, problems: [{ path: 'cameraDeviceId', message: 'must be text' }] });
+    for (const name of [SETTINGS_FILE_NAME, PIN_FILE_NAME]) await assert.rejects(stat(path.join(dir, name)), { code: 'ENOENT' }, name);
+    assert.equal(a.pins.state(), 'unset');
+    assert.deepEqual(a.saved, []);
+    assert.equal(a.store.current().kiosk, false);
+    // Kiosk mode off needs no PIN.
+    assert.equal(((await a.save({ ...defaultSettings(), hat: { kind: 'builtin', id: 'crown' } })) as { ok: boolean }).ok, true);
+  });
+
+  test('kiosk: true with a new valid PIN: the PIN hashed (scrypt) into kiosk-pin.json, the setting saved without it, the kiosk starts locked', async () => {
+    const dir = await tmp();
+    const a = await appOver(dir);
+    assert.deepEqual(await a.save({ ...kioskOn, newStaffPin: '4829' }), { ok: true, settings: kioskOn });
+    const pinText = await file(dir, PIN_FILE_NAME);
+    assert.ok(!pinText.includes('4829'), pinText);
+    const stored = JSON.parse(pinText) as { version: number; pin: string };
+    assert.deepEqual(Object.keys(stored), ['version', 'pin']);
+    assert.match(stored.pin, /^scrypt\$/);
+    assert.ok(isPinHash(stored.pin) && (await verifyPin('4829', stored.pin)));
+    const settingsText = await file(dir, SETTINGS_FILE_NAME);
+    assert.ok(!settingsText.includes('4829') && !settingsText.includes('newStaffPin'), settingsText);
+    assert.deepEqual(JSON.parse(settingsText), { version: 1, ...kioskOn });
+    assert.deepEqual(a.saved, [kioskOn]);
+    assert.equal(a.service.isUnlocked(OWNER), false, 'no staff session left open: the new kiosk asks for the PIN');
+    // The next start: a kiosk with its PIN; staff get in with it.
+    const b = await appOver(dir, { kiosk: true });
+    assert.deepEqual(b.service.status(), { kiosk: true, pinSet: true, pin: 'set' });
+    assert.deepEqual(await b.service.unlock(OWNER, '4829'), { ok: true });
+    // With a PIN set, kiosk: true needs nothing new, and settings:set cannot replace the PIN.
+    const c = await appOver(dir);
+    assert.equal(((await c.save(kioskOn)) as { ok: boolean }).ok, true);
+    assert.deepEqual(await c.save({ ...kioskOn, newStaffPin: '5173' }), { ok: false, problems: [PIN_ALREADY_SET] });
+    assert.equal(await file(dir, PIN_FILE_NAME), pinText, 'the PIN unchanged');
+  });
+
+  test('a damaged PIN file is replaced by the new PIN outside kiosk mode; in kiosk mode no save reaches the PIN', async () => {
+    const dir = await tmp();
+    await writeFile(path.join(dir, PIN_FILE_NAME), '{"version":1,"pin":"scry');
+    const kiosk = await appOver(dir, { kiosk: true });
+    assert.deepEqual(await kiosk.save({ ...kioskOn, newStaffPin: '4829' }), { ok: false, problems: [STAFF_ONLY_PROBLEM] });
+    assert.equal(await file(dir, PIN_FILE_NAME), '{"version":1,"pin":"scry');
+    const a = await appOver(dir);
+    assert.deepEqual(await a.save(kioskOn), { ok: false, problems: [KIOSK_NEEDS_PIN] });
+    assert.equal(((await a.save({ ...kioskOn, newStaffPin: '4829' })) as { ok: boolean }).ok, true);
+    assert.ok(await verifyPin('4829', (JSON.parse(await file(dir, PIN_FILE_NAME)) as { pin: string }).pin));
+  });
+
+  test("the rule for a new PIN is kiosk:set-pin's (one rule, common/kiosk-contract.ts, which the Settings page applies as typed)", () => {
+    for (const [pin, issue] of [['4829', undefined], ['48291673', undefined], ['482', 'digits'], ['482916735', 'digits'], ['48 29', 'digits'], ['٤٨٢٩', 'digits'], ['0000', 'easy'], ['1234', 'easy'], ['6543', 'easy'], ['3456789', 'easy']] as const) {
+      assert.equal(pinIssue(pin), issue, pin);
+      assert.equal(pinProblem(pin) === undefined, issue === undefined, pin);
+    }
   });
 });

@@ -59,7 +59,7 @@ describe('the Settings page checks as the person types', () => {
     assert.deepEqual(readNumber('Infinity', false), { ok: false, issue: { kind: 'not-a-number' } });
   });
 
-  test("every problem a save can answer has a field to show it at (kiosk mode has none in this dialog)", () => {
+  test('every problem a save can answer has a field to show it at (kiosk mode and its new staff PIN too)', () => {
     const d = defaultSettings();
     const bad = [
       { ...d, kmsUri: 'http://x' },
@@ -81,7 +81,8 @@ describe('the Settings page checks as the person types', () => {
     }
     for (const path of paths) assert.ok(fieldForProblem(path), `no field for ${path}`);
     assert.ok(paths.has('overlay.heightPercent') && paths.has('turn.transport') && paths.has('hat.id'), [...paths].join(', '));
-    assert.equal(fieldForProblem('kiosk'), undefined);
+    assert.equal(fieldForProblem('kiosk'), 'kiosk', 'kiosk mode without a staff PIN, and kiosk mode without the staff session');
+    assert.equal(fieldForProblem('newStaffPin'), 'staff-pin');
     assert.equal(sentence('must be between -10 and 10'), 'Must be between -10 and 10.');
     assert.equal(sentence('must not contain ":" or "@".'), 'Must not contain ":" or "@".');
   });

@@ -44,6 +44,8 @@ export interface KioskGlue {
   attach(win: BrowserWindow): void;
   /** Whether page `webContentsId` may save settings (kiosk mode: only in a staff session). */
   settingsAllowed(webContentsId: number): boolean;
+  /** The staff side, for the guard of the staff actions (main/kiosk/settings-guard.ts: settings:set's kiosk and PIN rules). */
+  staff: KioskService;
   /** After the setting changed: windows, menu and display sleep follow. */
   apply(windows: Iterable<BrowserWindow>): void;
 }
@@ -84,6 +86,7 @@ export async function setUpKiosk(o: KioskGlueOptions): Promise<KioskGlue> {
     enabled,
     pageUrl: () => kioskPageUrl(PAGE_URL, enabled()),
     settingsAllowed: (id) => service.settingsAllowed(id),
+    staff: service,
     attach(win) {
       const contents = win.webContents;
       const watchdog = new PageWatchdog({

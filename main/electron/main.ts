@@ -99,7 +99,8 @@ async function start(): Promise<void> {
   serveAppProtocol(RENDERER_DIR);
   bindIpc(
     createIpcRouter({
-      // In kiosk mode, only a staff session (PIN) may save settings, test a connection or dismiss notices.
+      // In kiosk mode, only a staff session (PIN) may save settings, test a connection or dismiss
+      // notices; kiosk: true is saved only with a usable staff PIN (or a new one with it).
       handlers: guardStaffActions(createInvokeHandlers({
         links,
         settings,
@@ -110,7 +111,7 @@ async function start(): Promise<void> {
           kiosk.apply(windows.values());
           warmUp(saved);
         },
-      }), (id) => kiosk.settingsAllowed(id)),
+      }), kiosk.staff),
       mirrorWindowIds: () => new Set(windows.keys()),
     }),
   );

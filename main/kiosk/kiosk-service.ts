@@ -6,7 +6,8 @@
  *
  * In kiosk mode, no usable PIN (never set, or kiosk-pin.json missing or damaged) locks every
  * staff action: whoever stands at the screen must not be the one who chooses the PIN. The
- * first PIN is set from outside the kiosk (pin-store.ts, docs/security.md "Kiosk").
+ * first PIN is set from outside the kiosk (pin-store.ts, docs/security.md "Kiosk"), or in
+ * Settings with kiosk mode turned on, which needs one (settings-guard.ts calls setPin).
  */
 import type { KioskSetPinResult, KioskStatus, KioskUnlockResult } from '../../common/kiosk-contract.js';
 import { PinGuard, hashPin, pinProblem, type LockoutStore } from './pin.js';

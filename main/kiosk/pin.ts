@@ -11,8 +11,11 @@
  * PIN offline; only the rate-limited check below is offered to the page.
  */
 import { randomBytes, scrypt as scryptCb, timingSafeEqual, type ScryptOptions } from 'node:crypto';
+import { PIN_RULES, pinIssue } from '../../common/kiosk-contract.js';
 
-export const PIN_RULES = { minDigits: 4, maxDigits: 8 } as const;
+// The rule for a new PIN is shared with the Settings page (common/kiosk-contract.ts).
+export { PIN_RULES };
+
 export const MAX_FAILURES = 5;
 export const LOCKOUT_MS = 30_000;
 export const MAX_LOCKOUT_MS = 15 * 60_000;
@@ -28,11 +31,14 @@ function scrypt(pin: string, salt: Buffer, cost: { N: number; r: number; p: numb
 
 /** Why a new PIN is not acceptable, or undefined. */
 export function pinProblem(pin: unknown): string | undefined {
-  if (typeof pin !== 'string' || !new RegExp(`^\\d{${PIN_RULES.minDigits},${PIN_RULES.maxDigits}}$`).test(pin)) {
-    return `must be ${PIN_RULES.minDigits} to ${PIN_RULES.maxDigits} digits`;
+  switch (pinIssue(pin)) {
+    case 'digits':
+      return `must be ${PIN_RULES.minDigits} to ${PIN_RULES.maxDigits} digits`;
+    case 'easy':
+      return 'is too easy to guess';
+    default:
+      return undefined;
   }
-  if (/^(\d)\1+$/.test(pin) || '0123456789'.includes(pin) || '9876543210'.includes(pin)) return 'is too easy to guess';
-  return undefined;
 }
 
 export async function hashPin(pin: string, cost: { N: number; r: number; p: number } = SCRYPT_COST): Promise<string> {

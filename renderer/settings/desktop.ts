@@ -25,7 +25,8 @@ export function installDesktopSettings(api: MagicMirrorApi, saved: (settings: Se
   // OPEN_SETTINGS_EVENT), and notices are not shown to the public.
   const kiosk = () => document.documentElement.classList.contains('kiosk');
   const notices = new NoticeCenter(api.notices, () => kiosk() || open());
-  dialog = new SettingsDialog({ api: api.settings, saved, notices: notices.dialogList });
+  // The staff PIN's state (kiosk:status) tells the dialog whether turning kiosk mode on needs a new PIN.
+  dialog = new SettingsDialog({ api: api.settings, kiosk: window.magicMirrorKiosk, saved, notices: notices.dialogList });
 
   const button = h('button', { type: 'button', id: 'settings-open', class: 'icon-button topbar-settings', title: T.open, attrs: { 'aria-label': T.open, 'aria-haspopup': 'dialog' } }, icon(ICONS.gear));
   button.addEventListener('click', open);

@@ -55,6 +55,8 @@ export function fieldForProblem(path: string): string | undefined {
     'turn.password': 'turn-password',
     'turn.transport': 'turn-transport',
     cameraDeviceId: 'camera',
+    kiosk: 'kiosk',
+    newStaffPin: 'staff-pin',
   };
   return exact[path];
 }

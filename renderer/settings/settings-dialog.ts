@@ -1,11 +1,16 @@
 /**
  * The desktop app's Settings dialog (a modal <dialog>): media server with "Test connection",
  * hat (built-in or the person's PNG), hat placement as numbers with a live preview, STUN/TURN,
- * camera. It checks what it can while the person types (an address that is not `builtin` or
- * ws(s)://, text in a number field); Save sends everything to the main process, which checks
- * it all again and answers per-field problems, shown next to their fields.
+ * camera, kiosk mode. It checks what it can while the person types (an address that is not
+ * `builtin` or ws(s)://, text in a number field); Save sends everything to the main process,
+ * which checks it all again and answers per-field problems, shown next to their fields.
+ *
+ * Kiosk mode turned on while no staff PIN is usable (kiosk:status): the dialog asks for a new
+ * PIN, twice, and Save sends it with the settings (settings:set's newStaffPin); the main
+ * process sets both or neither, and refuses kiosk mode without a PIN.
  */
 import type { ConnectionTestResult, MagicMirrorApi, SettingsSnapshot } from '../../common/ipc-contract.js';
+import { PIN_RULES, pinIssue, type KioskApi, type KioskStatus } from '../../common/kiosk-contract.js';
 import { BUILTIN_HATS, EACH_FACE, EACH_FACE_HATS, EYE_PIECES, type BuiltinHatId, type HatOverlay, type Settings, type SettingsProblem } from '../../common/settings.js';
 
 const BUILTIN_OVERLAY_KEYS = ['offsetXPercent', 'offsetYPercent', 'widthPercent', 'heightPercent'] as const;
@@ -37,6 +42,8 @@ const NUMBER_FIELDS = [
 
 export interface SettingsDialogOptions {
   api: MagicMirrorApi['settings'];
+  /** The staff PIN's state (window.magicMirrorKiosk); without it no PIN is asked for (the main process still refuses kiosk mode without one). */
+  kiosk?: Pick<KioskApi, 'status'>;
   /** After a successful save, with what was saved. */
   saved(settings: Settings): void;
   /** The list of notices to show at the top of the dialog. */
@@ -74,6 +81,11 @@ export class SettingsDialog {
   private readonly status: HTMLElement;
   private readonly network: HTMLDetailsElement;
   private readonly preview: HatPreview;
+  private readonly pinBlock: HTMLElement;
+  private readonly pinIntro: HTMLElement;
+  private readonly pinSetNote: HTMLElement;
+  /** The staff PIN file as the main process last said (undefined: not known). */
+  private pinState?: KioskStatus['pin'];
   private snapshot?: SettingsSnapshot;
   /** The last placement whose four numbers were all valid (the preview keeps it while one is being typed). */
   private lastOverlay?: HatOverlay;
@@ -169,6 +181,27 @@ export class SettingsDialog {
     const camera = this.select('camera', []);
     const cameraSection = this.section('camera', T.cameraSection, [this.field('camera', T.cameraSection, camera, undefined, undefined, true)]);
 
+    // ── kiosk mode (a new staff PIN with it when none is usable) ──
+    const kioskBox = this.checkbox('kiosk', T.kiosk);
+    const kioskError = h('p', { class: 'field-error', id: 'settings-kiosk-error', hidden: true });
+    this.errors.set('kiosk', kioskError);
+    this.inputs.get('kiosk')!.setAttribute('aria-describedby', 'settings-kiosk-error settings-kiosk-hint');
+    this.pinSetNote = h('p', { class: 'field-hint kiosk-pin-set', id: 'settings-kiosk-pin-set', text: T.kioskPinSet, hidden: true });
+    this.pinIntro = h('p', { class: 'kiosk-pin-intro', id: 'settings-staff-pin-intro' });
+    this.pinBlock = h('div', { class: 'kiosk-pin', id: 'settings-staff-pin-block', hidden: true, attrs: { role: 'group', 'aria-labelledby': 'settings-staff-pin-intro' } },
+      this.pinIntro,
+      h('div', { class: 'kiosk-pin-grid' },
+        this.field('staff-pin', T.staffPin, this.pinInput('staff-pin')),
+        this.field('staff-pin-again', T.staffPinAgain, this.pinInput('staff-pin-again'))),
+      h('p', { class: 'field-hint', text: T.staffPinHint }));
+    const kioskSection = this.section('kiosk', T.kioskSection, [
+      kioskBox,
+      h('p', { class: 'field-hint kiosk-hint', id: 'settings-kiosk-hint', text: T.kioskHint }),
+      kioskError,
+      this.pinSetNote,
+      this.pinBlock,
+    ]);
+
     // ── frame ──
     const closeButton = h('button', { type: 'button', class: 'icon-button settings-close', attrs: { 'aria-label': T.close }, title: T.close }, icon(ICONS.close));
     const resetAll = h('button', { type: 'button', id: 'settings-reset', class: 'button button-ghost', text: T.resetAll });
@@ -184,7 +217,7 @@ export class SettingsDialog {
       h('div', { class: 'settings-body' },
         o.notices,
         h('div', { class: 'settings-column' }, serverSection, hatSection, cameraSection, this.network),
-        h('div', { class: 'settings-column' }, previewSection)),
+        h('div', { class: 'settings-column' }, previewSection, kioskSection)),
       h('footer', { class: 'settings-footer' }, resetAll, this.status, cancel, this.saveButton),
     );
     this.element = h('dialog', { id: 'settings', class: 'settings-dialog', attrs: { 'aria-labelledby': 'settings-title' } }, this.form);
@@ -213,7 +246,13 @@ export class SettingsDialog {
     for (const [box, prefix] of [[stunOn, 'stun'], [turnOn, 'turn']] as const) {
       box.querySelector('input')!.addEventListener('change', () => this.syncServerFields(prefix));
     }
-    resetAll.addEventListener('click', () => this.snapshot && this.fill(this.snapshot.defaults));
+    kioskBox.querySelector('input')!.addEventListener('change', () => {
+      this.showIssue('kiosk', undefined);
+      this.syncKiosk();
+      if (!this.pinBlock.hidden) this.inputs.get('staff-pin')!.focus();
+    });
+    // Kiosk mode is not a mirror setting to reset: the switch stays as it is (a kiosk's staff would otherwise leave kiosk mode by resetting the hat).
+    resetAll.addEventListener('click', () => this.snapshot && this.fill({ ...this.snapshot.defaults, kiosk: this.isChecked('kiosk') }));
     cancel.addEventListener('click', () => this.close());
     closeButton.addEventListener('click', () => this.close());
     this.form.addEventListener('submit', (e) => {
@@ -244,6 +283,7 @@ export class SettingsDialog {
   private async load(): Promise<void> {
     this.status.textContent = '';
     this.status.dataset.tone = '';
+    const pinState = this.readPinState();
     try {
       this.snapshot = await this.o.api.get();
     } catch (err) {
@@ -253,6 +293,7 @@ export class SettingsDialog {
       return;
     }
     await this.fillCameras(this.snapshot.settings.cameraDeviceId);
+    this.pinState = await pinState;
     this.fill(this.snapshot.settings);
     this.network.open = !!(this.snapshot.settings.stun || this.snapshot.settings.turn);
     this.element.showModal();
@@ -282,6 +323,10 @@ export class SettingsDialog {
     const camera = this.inputs.get('camera') as HTMLSelectElement;
     camera.value = [...camera.options].some((o) => o.value === s.cameraDeviceId) ? s.cameraDeviceId : '';
     this.syncHatChoice();
+    this.checked('kiosk', s.kiosk);
+    this.value('staff-pin', '');
+    this.value('staff-pin-again', '');
+    this.syncKiosk();
   }
 
   private fillOverlay(overlay: HatOverlay): void {
@@ -295,9 +340,8 @@ export class SettingsDialog {
     this.drawPreview();
   }
 
-  /** The form as Settings, or the fields whose text is not usable yet. */
-  private read(): { settings: Settings } | { issues: Map<string, string> } {
-    const base = this.snapshot?.settings;
+  /** The form as Settings (and the new staff PIN when one is needed), or the fields whose text is not usable yet. */
+  private read(): { settings: Settings; newStaffPin?: string } | { issues: Map<string, string> } {
     const issues = new Map(this.typedIssues);
     const kmsUri = this.value('kms-uri');
     const kmsIssue = kmsUriIssue(kmsUri);
@@ -323,8 +367,10 @@ export class SettingsDialog {
           transport: this.value('turn-transport') as 'udp' | 'tcp',
         }
       : null;
+    const newStaffPin = this.readStaffPin(issues);
     if (issues.size > 0 || !overlay) return { issues };
     return {
+      newStaffPin,
       settings: {
         kmsUri,
         hat: choice === 'image' ? { kind: 'image', uri: hatUri } : choice === EACH_FACE ? { kind: 'each-face' } : { kind: 'builtin', id: choice as BuiltinHatId },
@@ -332,9 +378,25 @@ export class SettingsDialog {
         stun,
         turn,
         cameraDeviceId: this.value('camera'),
-        kiosk: base?.kiosk ?? false,
+        kiosk: this.isChecked('kiosk'),
       },
     };
+  }
+
+  /** Kiosk mode on without a usable staff PIN: the new one (the same twice, by the PIN rules); else nothing. */
+  private readStaffPin(issues: Map<string, string>): string | undefined {
+    if (!this.pinNeeded()) {
+      issues.delete('staff-pin');
+      issues.delete('staff-pin-again');
+      return undefined;
+    }
+    const pin = this.value('staff-pin');
+    const again = this.value('staff-pin-again');
+    const issue = pin === '' ? 'empty' : pinIssue(pin);
+    if (issue) issues.set('staff-pin', T.staffPinIssue[issue]);
+    else if (again === '') issues.set('staff-pin-again', T.staffPinIssue.again);
+    else if (again !== pin) issues.set('staff-pin-again', T.staffPinIssue.mismatch);
+    return pin;
   }
 
   private readOverlay(issues?: Map<string, string>): HatOverlay | undefined {
@@ -379,6 +441,29 @@ export class SettingsDialog {
     const fromEyePiece = Object.values(EYE_PIECES).some((p) => BUILTIN_OVERLAY_KEYS.every((k) => p![k] === this.lastOverlay?.[k]));
     if (eyePiece) this.fillOverlay(eyePiece);
     else if (fromEyePiece && this.snapshot) this.fillOverlay(this.snapshot.defaults.overlay);
+  }
+
+  private pinNeeded(): boolean {
+    return this.isChecked('kiosk') && (this.pinState === 'unset' || this.pinState === 'damaged');
+  }
+
+  /** The PIN fields while kiosk mode is on and no staff PIN is usable; a note when one is. */
+  private syncKiosk(): void {
+    const need = this.pinNeeded();
+    this.pinBlock.hidden = !need;
+    this.pinIntro.textContent = this.pinState === 'damaged' ? T.kioskPinDamaged : T.kioskPinNeeded;
+    this.pinSetNote.hidden = !(this.isChecked('kiosk') && this.pinState === 'set');
+    if (!need) {
+      for (const field of ['staff-pin', 'staff-pin-again']) this.setTypedIssue(field, undefined);
+    }
+  }
+
+  private async readPinState(): Promise<KioskStatus['pin'] | undefined> {
+    try {
+      return (await this.o.kiosk?.status())?.pin;
+    } catch {
+      return undefined;
+    }
   }
 
   private syncHatChoice(): void {
@@ -469,8 +554,17 @@ export class SettingsDialog {
     this.saveButton.disabled = true;
     this.setStatus('busy', T.saving);
     try {
-      const result = await this.o.api.set(read.settings);
-      if (!result.ok) return this.showProblems(result.problems);
+      const { settings, newStaffPin } = read;
+      const result = await this.o.api.set(newStaffPin === undefined ? settings : { ...settings, newStaffPin });
+      if (!result.ok) {
+        // The PIN file may have changed meanwhile (set, deleted): ask again, so the PIN fields match.
+        if (result.problems.some((p) => p.path === 'kiosk' || p.path === 'newStaffPin')) {
+          this.pinState = await this.readPinState();
+          this.syncKiosk();
+        }
+        return this.showProblems(result.problems);
+      }
+      if (newStaffPin !== undefined) this.pinState = 'set';
       this.snapshot = { settings: result.settings, defaults: this.snapshot?.defaults ?? result.settings };
       this.setStatus('ok', T.saved);
       this.close();
@@ -575,6 +669,19 @@ export class SettingsDialog {
       this.setTypedIssue(name, r.ok ? undefined : numberIssueText(r.issue));
       this.drawPreview();
     });
+    this.inputs.set(name, input);
+    return input;
+  }
+
+  /** A staff PIN field: hidden digits, a digit keyboard on touch screens; other characters refused as typed. */
+  private pinInput(name: string): HTMLInputElement {
+    const input = h('input', { type: 'password', id: `settings-${name}`, class: 'text-input pin-input', maxLength: PIN_RULES.maxDigits, autocomplete: 'new-password', attrs: { inputmode: 'numeric' } });
+    input.addEventListener('beforeinput', (e) => {
+      if (!e.data || /^\d*$/.test(e.data)) return;
+      e.preventDefault();
+      this.setTypedIssue(name, T.staffPinIssue.digitsOnly);
+    });
+    input.addEventListener('input', () => this.setTypedIssue(name, undefined));
     this.inputs.set(name, input);
     return input;
   }

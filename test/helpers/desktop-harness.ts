@@ -4,13 +4,16 @@
  * a test bridge.
  *
  *   page (dist/renderer, served by the app protocol's own rules and headers)
- *     window.magicMirror = preload/bridge.ts's createMagicMirrorApi (bundled by esbuild, injected
- *       with addInitScript) over an ipcRenderer stand-in:
- *         invoke → page.exposeBinding → the IPC router (sender + payload checks) → handlers
+ *     window.magicMirror = preload/bridge.ts's createMagicMirrorApi and window.magicMirrorKiosk =
+ *       preload/kiosk-bridge.ts's createKioskApi (bundled by esbuild, injected with
+ *       addInitScript) over an ipcRenderer stand-in:
+ *         invoke → page.exposeBinding → the IPC router (sender + payload checks) → handlers,
+ *           kiosk:* → invokeKiosk → KioskService
  *         main → page events → page.evaluate → the bridge's listeners
  *   main side: createInvokeHandlers with a real SettingsStore (in `userData`), NoticeBoard,
  *   probeKms, MirrorLinks and the MirrorService on the built-in engine (an EngineHost the
- *   caller owns, launched with a plain Node as the app does).
+ *   caller owns, launched with a plain Node as the app does), guarded as main.ts does
+ *   (guardStaffActions over a KioskService on a real PinStore in `userData`).
  *
  * Like the app's window: a page's link is released when its main frame navigates (reload),
  * its renderer crashes, or it closes. The page is at http://127.0.0.1:<port>/; the IPC sender
@@ -28,6 +31,10 @@ import type { EngineHost } from '../../main/engine-host/engine-host.js';
 import { createInvokeHandlers } from '../../main/ipc/handlers.js';
 import { MirrorLinks } from '../../main/ipc/mirror-links.js';
 import { createIpcRouter, type IpcRouter } from '../../main/ipc/router.js';
+import { invokeKiosk } from '../../main/kiosk/ipc.js';
+import { KioskService } from '../../main/kiosk/kiosk-service.js';
+import { PinStore } from '../../main/kiosk/pin-store.js';
+import { guardStaffActions } from '../../main/kiosk/settings-guard.js';
 import { NoticeBoard } from '../../main/notices.js';
 import { APP_ORIGIN, appResponseHeaders, resolveAppRequest } from '../../main/security/app-protocol.js';
 import { SettingsStore } from '../../main/settings/store.js';
@@ -37,10 +44,14 @@ import type { ChromiumHandle } from './chromium.js';
 
 let bridgeBundle: Promise<string> | undefined;
 
-/** preload/bridge.ts as a classic script defining __mmBridge.createMagicMirrorApi. */
+/** preload/bridge.ts and kiosk-bridge.ts as a classic script defining __mmBridge.createMagicMirrorApi and .createKioskApi. */
 function bundleBridge(): Promise<string> {
   bridgeBundle ??= build({
-    entryPoints: [path.join(ROOT, 'preload/bridge.ts')],
+    stdin: {
+      contents: "export { createMagicMirrorApi } from './preload/bridge.ts'; export { createKioskApi } from './preload/kiosk-bridge.ts';",
+      resolveDir: ROOT,
+      loader: 'ts',
+    },
     bundle: true,
     format: 'iife',
     globalName: '__mmBridge',
@@ -70,12 +81,15 @@ const PRELOAD = `
   };
   const freeze = (o) => (Object.values(o).forEach((v) => v && typeof v === 'object' && freeze(v)), Object.freeze(o));
   Object.defineProperty(window, 'magicMirror', { value: freeze(__mmBridge.createMagicMirrorApi(ipcRenderer)), enumerable: true });
+  Object.defineProperty(window, 'magicMirrorKiosk', { value: freeze(__mmBridge.createKioskApi(ipcRenderer)), enumerable: true });
 })();`;
 
 export interface DesktopHarnessOptions {
   /** The settings folder (settings.json is read from here, as at app start). */
   userData: string;
   engine: EngineHost;
+  /** Whether the app runs as a kiosk (as --kiosk or the setting would make it); default: not. */
+  kiosk?: () => boolean;
   log?: (line: string) => void;
 }
 
@@ -97,6 +111,9 @@ export interface DesktopHarness {
   service: MirrorService;
   links: MirrorLinks;
   router: IpcRouter;
+  /** The staff side over `userData`/kiosk-pin.json (real scrypt cost). */
+  staff: KioskService;
+  pins: PinStore;
   /** Every IPC call the pages made: channel and request. */
   calls: { channel: string; args: unknown[] }[];
   /** A new page (own browser context) with window.magicMirror, at the mirror page. */
@@ -126,8 +143,10 @@ export async function startDesktopHarness(o: DesktopHarnessOptions): Promise<Des
     settingProblem: (text) => notices.add({ level: 'warning', text, opensSettings: true }),
   });
   const links = new MirrorLinks(service.open, sendToPage, log);
+  const pins = await PinStore.open(o.userData, log);
+  const staff = new KioskService({ kiosk: o.kiosk ?? (() => false), pin: pins, exit: () => log('kiosk: exit asked for'), log });
   const router = createIpcRouter({
-    handlers: createInvokeHandlers({ links, settings: store, notices, engineUri: () => o.engine.uri(), probeKms, settingsSaved: () => {} }),
+    handlers: guardStaffActions(createInvokeHandlers({ links, settings: store, notices, engineUri: () => o.engine.uri(), probeKms, settingsSaved: () => {} }), staff),
     mirrorWindowIds: () => new Set(pages.keys()),
     log,
   });
@@ -158,6 +177,8 @@ export async function startDesktopHarness(o: DesktopHarnessOptions): Promise<Des
     service,
     links,
     router,
+    staff,
+    pins,
     calls,
     async open(chromium, viewport = { width: 1280, height: 800 }) {
       const page = await chromium.page();
@@ -183,6 +204,7 @@ export async function startDesktopHarness(o: DesktopHarnessOptions): Promise<Des
           // The page's http://127.0.0.1 address stands for app://magic-mirror/.
           frame: { url: url.startsWith(`${origin}/`) ? `${APP_ORIGIN}${url.slice(origin.length)}` : url, isMainFrame: source.frame === page.mainFrame() },
         };
+        if (channel.startsWith('kiosk:')) return invokeKiosk(staff, channel, facts, args, new Set(pages.keys()));
         return router.invoke(channel, facts, args);
       });
       await page.addInitScript(`${await bundleBridge()}\n${PRELOAD}`);
