@@ -11,8 +11,8 @@
  *
  * The fast clips (issue 25: people in front of a kiosk dance, jump and turn to their friends):
  * peak speeds of 4 and 7.5 face widths a second, left ↔ right, up ↔ down and diagonally; a face
- * that leaves the frame and comes back; a quick turn away and back (the face squeezed sideways
- * to a sliver and back, as a flat picture turns). Where the face is out of the frame, partly out,
+ * that leaves the frame and comes back; a quick turn away and back (within the head, the face
+ * squeezed sideways to a sliver and back, the rest of the head drawn as hair). Where the face is out of the frame, partly out,
  * or turned away, the frame says so (`faceStateAt`), and the scoring does not ask for a hat there.
  */
 import { execFile } from 'node:child_process';
@@ -214,6 +214,10 @@ export function boxOf(p: Pose): { x: number; y: number; width: number; height: n
 }
 
 const SOURCE_SIZE = 512;
+/** The head's ellipse for the quick turn (half-sides, in face sides) and the back of the head's colour. */
+const HEAD_HALF_WIDTH = 0.62;
+const HEAD_HALF_HEIGHT = 0.8;
+const HAIR_RGB: [number, number, number] = [52, 40, 34];
 const FACE_CX = FACE_IN_SOURCE.x + FACE_IN_SOURCE.side / 2;
 const FACE_CY = FACE_IN_SOURCE.y + FACE_IN_SOURCE.side / 2;
 const execFileP = promisify(execFile);
@@ -259,8 +263,21 @@ function drawFace(src: Uint8Array, p: Pose, cut: boolean, rgb: Float32Array, wid
       // frame → source: s = C_face + R(−θ)(p − c)/k, at the pixel's centre
       const dx = x + 0.5 - p.cx;
       const dy = y + 0.5 - p.cy;
-      const ux = (cos * dx + sin * dy) / p.squeeze;
+      let ux = cos * dx + sin * dy;
       const uy = -sin * dx + cos * dy;
+      const o0 = (y * width + x) * 3;
+      // A turning head (squeeze < 1): within the head's ellipse the face is drawn narrower, about
+      // its centre, and the rest of the head is hair (the back of the head); the picture around it stays.
+      if (p.squeeze < 1) {
+        const [hx, hy] = [HEAD_HALF_WIDTH * FACE_IN_SOURCE.side, HEAD_HALF_HEIGHT * FACE_IN_SOURCE.side];
+        if ((ux / hx) ** 2 + (uy / hy) ** 2 <= 1) {
+          if (Math.abs(ux) > hx * p.squeeze) {
+            [rgb[o0], rgb[o0 + 1], rgb[o0 + 2]] = HAIR_RGB;
+            continue;
+          }
+          ux /= p.squeeze;
+        }
+      }
       if (cut && (Math.abs(ux) > CUT_HALF_WIDTH * FACE_IN_SOURCE.side || Math.abs(uy) > CUT_HALF_HEIGHT * FACE_IN_SOURCE.side)) continue;
       const sx = FACE_CX + ux - 0.5;
       const sy = FACE_CY + uy - 0.5;

@@ -73,7 +73,9 @@ export async function replayClip(clip: ClipName, s: ReplaySchedule, detect: (n: 
       lastStart = now;
       nextAllowed = now + s.intervalMs;
       pending = { at: now + s.latencyMs, seq, boxes: await detect(n % frames.length, frame) };
+      if (process.env.FM_TRACE) console.log("detect", n, asked, JSON.stringify(pending.boxes.map((b) => [Math.round(b.x), Math.round(b.y), Math.round(b.width)])));
     }
+    if (process.env.FM_TRACE) console.log(n, JSON.stringify(tracker.boxes.map((b) => [b.x, b.y, b.width])));
     // Off-frame boxes draw nothing.
     const blobs = tracker.boxes.map(keyBlobOf).filter((b) => b.x > -40 && b.x < width + 40 && b.y > -20 && b.y < height + 20);
     // The bench scores after a warm-up: here the first second.

@@ -125,7 +125,7 @@ const SNAP_DISTANCE = 2;
 const STILL_PX = 0.35;
 /** A match worse than this (faceShift quality) is searched again wider; still worse, the face is lost. */
 const POOR_MATCH = 0.45;
-const LOST_MATCH = 0.6;
+const LOST_MATCH = 0.5;
 /** Frames a lost face moves on by its last move before it stands. */
 const MAX_COAST = 3;
 /** After a face was dropped (it left, or detections stopped finding it), frames ask for detections this long: it may be back. */
@@ -216,6 +216,9 @@ export class BoxTracker {
   private spareLuma: Luma | undefined;
   /** Recent frames' luma (newest last), for carrying a late detection to now. */
   private readonly lumas: Array<{ seq: number; at: number; luma: Luma }> = [];
+  /** The last frame's size. */
+  private frameW = Infinity;
+  private frameH = Infinity;
   /** Until when frames ask for detections after a face was dropped (ms). */
   private watchUntil = -Infinity;
   private readonly smoothing: number;
@@ -241,15 +244,16 @@ export class BoxTracker {
    */
   follow(frame: VideoFrame, atMs = performance.now()): number {
     const seq = ++this.seq;
+    this.frameW = frame.width;
+    this.frameH = frame.height;
     this.frameTimes[seq % HISTORY] = atMs;
     this.frameSeqs[seq % HISTORY] = seq;
     const watching = atMs < this.watchUntil;
     if (this.tracks.length === 0) {
-      let kept: Luma | undefined;
-      if (watching) {
-        asked.add(frame);
-        this.keepLuma(seq, atMs, (kept = halfLuma(frame, undefined, this.recycledLuma())));
-      } else this.lumas.length = 0;
+      // No face yet: the whole frame is kept, so the first detection (of a frame some way back) is carried to where the face is now.
+      if (watching) asked.add(frame);
+      const kept = halfLuma(frame, undefined, this.recycledLuma());
+      this.keepLuma(seq, atMs, kept);
       this.prevLuma = kept;
       this.prevAt = atMs;
       return seq;
@@ -283,7 +287,9 @@ export class BoxTracker {
         // The picture no longer shows the face where it was looked for (or its region left the frame): coast, and ask.
         if (t.lostAt === undefined) Object.assign(t, { lostAt: atMs, lostSeq: seq });
         else t.lostSeq = seq;
-        if (t.coasted++ < MAX_COAST) move = predicted;
+        // Leaving the frame (its box over the edge, moving out), it coasts until it is out; elsewhere a few frames.
+        const leaving = (t.x < 0 && t.dx < 0) || (t.y < 0 && t.dy < 0) || (t.x + t.width > frame.width && t.dx > 0) || (t.y + t.height > frame.height && t.dy > 0);
+        if (leaving || t.coasted++ < MAX_COAST) move = predicted;
         asked.add(frame);
       }
       t.x += move.dx;
@@ -326,16 +332,17 @@ export class BoxTracker {
       if (frame && !(r.x >= cur.valid.x && r.y >= cur.valid.y && r.x + r.width <= cur.valid.x + cur.valid.width && r.y + r.height <= cur.valid.y + cur.valid.height)) halfLuma(frame, union([cur.valid, r]), cur);
     };
     let shift = faceShift(prev, cur, box, predicted, search);
+    // Two searches are compared by their best match's differences (quality depends on the window).
     for (let i = 0; i < 2 && shift?.atBorder; i++) {
       widen(lumaNeeded(box, shift, search));
       const again = faceShift(prev, cur, box, shift, search);
-      if (!again || again.quality >= shift.quality) break;
+      if (!again || again.sad >= shift.sad) break;
       shift = again;
     }
     if (!shift || shift.quality > POOR_MATCH) {
       widen(lumaNeeded(box, predicted, 3 * search));
       const wide = faceShift(prev, cur, box, predicted, 3 * search);
-      if (wide && (!shift || wide.quality < shift.quality)) shift = wide;
+      if (wide && (!shift || wide.sad < shift.sad)) shift = wide;
     }
     return shift;
   }
@@ -439,7 +446,9 @@ export class BoxTracker {
       detUsed.add(d);
     }
     const before = this.tracks.length;
-    this.tracks = this.tracks.filter((track, t) => trackHit.has(t) || ++track.missed <= this.maxMissed);
+    // A lost face over the frame's edge that the detection did not find has left; others may be missed a few times.
+    const over = (t: Track) => t.x < 0 || t.y < 0 || t.x + t.width > this.frameW || t.y + t.height > this.frameH;
+    this.tracks = this.tracks.filter((track, t) => trackHit.has(t) || (++track.missed <= this.maxMissed && !(track.lostAt !== undefined && over(track))));
     if (this.tracks.length < before) this.watchUntil = this.timeOf(this.seq) + WATCH_MS;
     detections.forEach((det, d) => {
       if (detUsed.has(d)) return;

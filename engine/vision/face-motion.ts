@@ -78,14 +78,22 @@ export interface Shift {
   /** A minimum lower than its neighbours both ways: the region has texture to match by. */
   sharp: boolean;
   /**
-   * How well it matched: the best offset's sum of differences over the mean of the coarse grid's
-   * (0 = exactly, ~1 = no better than anywhere else). A face still in the window matches at
-   * ≲ 0.3; one that moved out of it, or changed (turned away), ≳ 0.5.
+   * How well it matched: the best offset's differences over the region's own texture (its mean
+   * absolute deviation; 0 = exactly, 1 = no better than a flat guess, and 1 for a flat region).
+   * A face still in the window matches at ≲ 0.3; one that moved out of it, or changed (turned
+   * away), ≳ 0.5.
    */
   quality: number;
   /** The best offset lies on the search window's border (the face may have moved further). */
   atBorder: boolean;
+  /** The best offset's mean absolute difference per sample (luma levels), to compare two searches. */
+  sad: number;
 }
+
+/** What a half-res px of change from the predicted move costs in the search, in luma levels a sample. */
+const MOVE_COST = 0.25;
+/** A region whose luma varies less than this (mean absolute deviation, levels) has no texture to match by: a flat wall, black. */
+export const MIN_TEXTURE = 3;
 
 /**
  * The face's move (frame pixels) from `prev` to `cur`, given its box in `prev` (frame pixels)
@@ -118,6 +126,14 @@ export function faceShift(prev: Luma, cur: Luma, box: Rect, predicted: { dx: num
   const w = prev.width;
   const a = prev.data;
   const b = cur.data;
+  // The region's own texture: nothing to match by on a flat one (any offset fits it).
+  let total = 0;
+  let count = 0;
+  for (let y = 0; y < side; y += 2) for (let x = 0; x < side; x += 2) (total += a[(ry + y) * w + rx + x]!), count++;
+  const level = total / count;
+  let deviation = 0;
+  for (let y = 0; y < side; y += 2) for (let x = 0; x < side; x += 2) deviation += Math.abs(a[(ry + y) * w + rx + x]! - level);
+  const flat = deviation / count < MIN_TEXTURE;
   const span = 2 * lim + 1; // offsets −lim … lim from the prediction
   const sad = new Float64Array(span * span).fill(-1);
   const at = (i: number, j: number): number => {
@@ -136,22 +152,21 @@ export function faceShift(prev: Luma, cur: Luma, box: Rect, predicted: { dx: num
     return (sad[k] = s);
   };
   // Coarse to fine: every other offset first, then the best one's neighbours, until none is better.
-  let bi = sLoI;
-  let bj = sLoJ;
-  let sum = 0;
-  let n = 0;
+  // Each half-res px away from the prediction costs MOVE_COST levels a sample: of two near-equal
+  // matches (a face with little texture one way, turned to a sliver) the smaller change of motion wins.
+  const samples = Math.ceil(side / 2) ** 2;
+  const cost = (i: number, j: number) => at(i, j) + MOVE_COST * samples * (Math.abs(i) + Math.abs(j));
+  let bi = Math.max(sLoI, Math.min(sHiI, 0));
+  let bj = Math.max(sLoJ, Math.min(sHiJ, 0));
   for (let j = sLoJ; j <= sHiJ; j += 2) for (let i = sLoI; i <= sHiI; i += 2) {
-    const v = at(i, j);
-    sum += v;
-    n++;
-    if (v < at(bi, bj)) (bi = i), (bj = j);
+    if (cost(i, j) < cost(bi, bj)) (bi = i), (bj = j);
   }
   for (let moved = true; moved; ) {
     moved = false;
     const [ci, cj] = [bi, bj];
     for (let j = cj - 1; j <= cj + 1; j++) for (let i = ci - 1; i <= ci + 1; i++) {
       if (Math.abs(i) > search + 1 || Math.abs(j) > search + 1) continue;
-      if (at(i, j) < at(bi, bj)) (bi = i), (bj = j), (moved = true);
+      if (cost(i, j) < cost(bi, bj)) (bi = i), (bj = j), (moved = true);
     }
   }
   const best = at(bi, bj);
@@ -159,10 +174,11 @@ export function faceShift(prev: Luma, cur: Luma, box: Rect, predicted: { dx: num
   const fx = bi + refine(at(bi - 1, bj), at(bi + 1, bj));
   const fy = bj + refine(at(bi, bj - 1), at(bi, bj + 1));
   const sharp = at(bi - 1, bj) + at(bi + 1, bj) > 2 * best && at(bi, bj - 1) + at(bi, bj + 1) > 2 * best;
-  const mean = sum / n;
   // The border of the whole window, not of a window cut by the frame's edge (the face cannot be beyond it).
   const atBorder = (bi <= -search + 1 && sLoI === -search) || (bi >= search - 1 && sHiI === search) || (bj <= -search + 1 && sLoJ === -search) || (bj >= search - 1 && sHiJ === search);
-  return { dx: 2 * (px + fx), dy: 2 * (py + fy), sharp, quality: mean > 0 ? best / mean : 0, atBorder };
+  // Against the region's own texture, so two windows' matches compare (flat: no evidence, the worst).
+  const quality = flat ? 1 : Math.min(1, best / deviation);
+  return { dx: 2 * (px + fx), dy: 2 * (py + fy), sharp, quality, atBorder, sad: best / count };
 }
 
 
