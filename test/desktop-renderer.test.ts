@@ -10,6 +10,7 @@
  * docs/ui-settings.png and docs/ui-settings-kiosk-pin.png.
  */
 import assert from 'node:assert/strict';
+import { withoutEngineSecret } from '../common/kms-uri.js';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
@@ -146,7 +147,9 @@ describe('the desktop page over IPC (headless Chromium, real main side)', () => 
     const engineUri = await engine.uri();
     const direct = await testConnection(page, engineUri);
     assert.equal(direct.tone, 'ok', direct.text);
-    assert.ok(direct.text.includes(`Connected to ${engineUri}`) && direct.text.includes(T.testVersion(KURENTO_VERSION)), direct.text);
+    // The page is told the address without the engine's per-launch secret (docs/security.md).
+    assert.ok(direct.text.includes(`Connected to ${withoutEngineSecret(engineUri)}:`) && direct.text.includes(T.testVersion(KURENTO_VERSION)), direct.text);
+    assert.ok(!direct.text.includes(engineUri), `the secret is not shown: ${direct.text}`);
 
     // Nothing listening: refused, in words.
     for (const uri of ['ws://127.0.0.1:1/kurento', `ws://127.0.0.1:${await closedPort()}/kurento`]) {

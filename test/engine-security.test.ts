@@ -20,6 +20,7 @@ import kurento from 'kurento-client';
 import { PNG } from 'pngjs';
 import { WebSocket } from 'ws';
 import { ANCHOR_TAG, EACH_FACE_TAG, TILT_TAG } from '../common/filter-tags.js';
+import { renderClip } from '../bench/motion-clips.js';
 import { serveEngine } from '../engine/server.js';
 import { startEngine, type EngineProcess } from '../engine/start.js';
 import { REMOTE_FAILURE } from '../engine/vision/image-loader.js';
@@ -199,7 +200,10 @@ describe('the frame path never dies', () => {
   });
 
   test('1,000 random placements and tags with media flowing: the engine lives, each mirror gets frames or an Error event', async (t) => {
-    const mirrors = [await mirror(), await mirror()];
+    // A head tilted 20° (the roll clip), so tilted hats are turned: the path that died.
+    const tilted = (await renderClip('roll', 320, 240))[30]!;
+    const painter = (dst: Uint8Array) => dst.set(tilted);
+    const mirrors = [await mirror(painter), await mirror(painter)];
     const errorEvents: string[] = [];
     for (const m of mirrors) m.filter.on('Error', (e: { description: string }) => errorEvents.push(e.description));
     const raw = await connectRaw(engine.uri);
@@ -208,8 +212,11 @@ describe('the frame path never dies', () => {
     const pick = <T,>(xs: readonly T[]): T => xs[Math.floor(random() * xs.length)]!;
     // Literal JSON numbers, so 1e309 (Infinity once parsed), -0 and huge values reach the engine as sent.
     const numbers = ['0', '-0', '0.5', '1.6', '-1.2', '10', '-10', '10.0001', '40000', '0.01', '1e-300', '1e309', '-1e309', '2e9', '"1.6"', 'null', 'true', '[1]'];
+    // Sizes lean to the extremes: a width of thousands of faces on a sliver of height, tilted, killed the engine.
+    const widths = ['40000', '40000', '2e9', '10', '1.6', '0.01', '1e309', '"1.6"'];
+    const heights = ['0.01', '0.02', '0.03', '1e-300', '0.5', '1.6', '10', 'null'];
     const tags: [string, string[]][] = [
-      [TILT_TAG, ['on', 'off', '', 'x'.repeat(1000)]],
+      [TILT_TAG, ['on', 'on', 'on', 'off', '', 'x'.repeat(1000)]],
       [ANCHOR_TAG, ['eyes', 'face', 'nose', '']],
       [EACH_FACE_TAG, ['', `${hats.url}/hat.png`, `${hats.url}/hat.png http://127.0.0.1:1/a.png`, Array.from({ length: 50 }, (_, i) => `${hats.url}/hat.png?${i}`).join(' '), 'file:///dev/zero', 'not a uri']],
     ];
@@ -223,7 +230,7 @@ describe('the frame path never dies', () => {
         const op = random();
         let params: string;
         if (op < 0.6) {
-          const [x, y, w, h] = [pick(numbers), pick(numbers), pick(numbers), pick(numbers)];
+          const [x, y, w, h] = [pick(numbers), pick(numbers), pick(widths), pick(heights)];
           params = `{"uri":"${hats.url}/hat.png","offsetXPercent":${x},"offsetYPercent":${y},"widthPercent":${w},"heightPercent":${h}}`;
           raw.send(`{"jsonrpc":"2.0","id":${id},"method":"invoke","params":{"object":"${m.filter.id}","operation":"setOverlayedImage","operationParams":${params}}}`);
         } else if (op < 0.95) {
@@ -235,7 +242,8 @@ describe('the frame path never dies', () => {
         const reply = await raw.replyTo(id);
         if (reply.error) refused++;
         else accepted++;
-        if (i % 25 === 0) await new Promise((r) => setTimeout(r, 40)); // let frames go through each state
+        // Let a few frames go through each placement (the image loads, then it is drawn).
+        if (op < 0.6) await new Promise((r) => setTimeout(r, 20));
       }
       assert.ok(refused > 100 && accepted > 300, `${accepted} accepted, ${refused} refused`);
       t.diagnostic(`1000 operations: ${accepted} accepted, ${refused} refused; Error events: ${errorEvents.length}`);
@@ -322,9 +330,9 @@ describe('hostile images', () => {
 
 // ---- helpers ----
 
-async function mirror() {
+async function mirror(painter?: (dst: Uint8Array, index: number) => void) {
   const client = await kurentoClient(engine.uri);
-  const peer = new FakeCameraPeer({ width: 320, height: 240, fps: 30, background: 'moving-face' });
+  const peer = new FakeCameraPeer({ width: 320, height: 240, fps: 30, ...(painter ? { painter } : { background: 'moving-face' }) });
   const pipeline = await client.create('MediaPipeline');
   const endpoint = await pipeline.create('WebRtcEndpoint');
   const filter = await pipeline.create('FaceOverlayFilter');
