@@ -97,7 +97,9 @@ export class KioskService {
     const problem = pinProblem(pin);
     if (problem) return { ok: false, problem: `The PIN ${problem}.` };
     await this.o.pin.save(await (this.o.hash ?? hashPin)(pin));
-    this.#unlocked.set(ownerId, this.#now() + UNLOCK_MS);
+    // A staff session only in kiosk mode: one opened outside would carry over, unasked, into the
+    // kiosk the person turns on next.
+    if (this.o.kiosk()) this.#unlocked.set(ownerId, this.#now() + UNLOCK_MS);
     this.o.log?.(`kiosk: staff PIN ${first ? 'set' : 'changed'}`);
     return { ok: true };
   }
