@@ -106,6 +106,16 @@ async function mirrorLive(tab: Awaited<ReturnType<typeof openTab>>, frames = 10)
   return (performance.now() - t0) / 1000;
 }
 
+/** The idle sockets, then web mode (the engine stops sending), then the tab's peer (the wrtc pitfall). */
+async function closeAll(w: WebMode, tab: Awaited<ReturnType<typeof openTab>>, idle: { ws: WebSocket }[]): Promise<void> {
+  for (const s of idle) s.ws.terminate();
+  try {
+    await w.close();
+  } finally {
+    tab.close();
+  }
+}
+
 const errors = (received: readonly ServerMessage[]) => received.filter((m): m is Extract<ServerMessage, { id: 'error' }> => m.id === 'error');
 
 describe('web mode is fair', () => {
@@ -133,13 +143,7 @@ describe('web mode is fair', () => {
       assert.ok(busy.length >= 70, `the idle starts pushed out were told the mirror is busy (${busy.length})`);
       assert.match(busy[0]!.message, /try again in a moment/i);
     } finally {
-      for (const s of idle) s.ws.terminate();
-      // Web mode first (the engine stops sending), then the tab's peer (the wrtc pitfall).
-      try {
-        await w.close();
-      } finally {
-        tab.close();
-      }
+      await closeAll(w, tab, idle);
     }
   });
 
@@ -166,12 +170,7 @@ describe('web mode is fair', () => {
     } finally {
       flooding = false;
       await flood.catch(() => undefined);
-      for (const s of idle) s.ws.terminate();
-      try {
-        await w.close();
-      } finally {
-        tab.close();
-      }
+      await closeAll(w, tab, idle);
     }
   });
 
