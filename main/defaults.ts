@@ -86,7 +86,13 @@ export const WEB_DEFAULTS = {
  * long ago) ends and frees its place; while all places are taken, a newcomer pushes out the
  * oldest start that has no video yet (a real visitor's arrives in under a second).
  */
-export const MIRROR_ADMISSION = { mirrorsPerServer: 8, startMediaMs: 20_000 } as const;
+export const MIRROR_ADMISSION = {
+  mirrorsPerServer: 8,
+  startMediaMs: 20_000,
+  /** Starts one address may make: a burst, then so many a second (more are told "busy" before they cost the media server anything). */
+  startBurstPerAddress: 16,
+  startsPerSecondPerAddress: 4,
+} as const;
 
 /** URL path under which the hat server serves hats (`/hats/<name>.png`). */
 export const HATS_PATH = '/hats/';

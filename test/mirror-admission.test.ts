@@ -50,7 +50,7 @@ describe('MirrorAdmission', () => {
   });
 
   test('a flood from one address pushes out its own starts: a visitor from another address keeps its place however long the flood goes on', async () => {
-    const a = new MirrorAdmission({ maxMirrors: 4, startMediaMs: 60_000 });
+    const a = new MirrorAdmission({ maxMirrors: 4, startMediaMs: 60_000, startBurstPerAddress: Infinity });
     const flood = Array.from({ length: 4 }, () => run(a, 5, '127.0.0.2'));
     await Promise.all(flood.map((r) => r.admitted));
     const visitor = run(a, 5, '127.0.0.1');
@@ -64,6 +64,35 @@ describe('MirrorAdmission', () => {
     assert.equal(visitor.ended, undefined, 'never pushed out, although its video has not started yet');
     assert.equal(flood.filter((r) => r.ended?.problem === 'busy').length, 41, 'one for the visitor, one for each later flood start');
     assert.equal(a.taken, 4);
+  });
+
+  test('every place being freed is promised to a flood\'s newcomers: a visitor from another address takes one of those promises', async () => {
+    const a = new MirrorAdmission({ maxMirrors: 2, startMediaMs: 60_000, startBurstPerAddress: Infinity });
+    const held = [run(a, 100, 'flood'), run(a, 100, 'flood')];
+    await Promise.all(held.map((r) => r.admitted));
+    const promised = [run(a, 100, 'flood'), run(a, 100, 'flood')]; // each pushes one out and waits for its release
+    await sleep(0);
+    const visitor = run(a, 0, 'visitor');
+    await Promise.all([...promised, visitor].map((r) => r.admitted));
+    assert.ok(visitor.ticket, `the visitor got a place (${visitor.refused?.message})`);
+    assert.equal(promised.filter((r) => r.refused?.problem === 'busy').length, 1, 'one of the flood\'s promises went to the visitor');
+    assert.equal(a.taken, 2);
+  });
+
+  test('starts from one address beyond a burst and a rate are told busy before they take anything; other addresses are not affected', async () => {
+    const a = new MirrorAdmission({ maxMirrors: 100, startMediaMs: 60_000, startBurstPerAddress: 5, startsPerSecondPerAddress: 20 });
+    const burst = Array.from({ length: 8 }, () => run(a, 0, '10.0.0.9'));
+    await Promise.all(burst.map((r) => r.admitted));
+    assert.equal(burst.filter((r) => r.ticket).length, 5);
+    assert.ok(burst.slice(5).every((r) => r.refused?.problem === 'busy' && /too many mirrors were started from your network/.test(r.refused.message)));
+    assert.equal(a.taken, 5, 'the refused ones took no place');
+    const other = run(a, 0, '10.0.0.10');
+    await other.admitted;
+    assert.ok(other.ticket, 'another address starts at once');
+    await sleep(120); // 20 a second: two more
+    const later = [run(a, 0, '10.0.0.9'), run(a, 0, '10.0.0.9'), run(a, 0, '10.0.0.9')];
+    await Promise.all(later.map((r) => r.admitted));
+    assert.equal(later.filter((r) => r.ticket).length, 2);
   });
 
   test('starts whose ICE connected (a real peer) are pushed out only after those that did not get that far', async () => {
