@@ -36,18 +36,36 @@ describe('BoxTracker', () => {
 
   it('keeps a face through a few missed detections, then drops it', () => {
     const tracker = new BoxTracker({ maxMissed: 3 });
-    tracker.update([box(100, 100)]);
-    for (let i = 0; i < 3; i++) assert.deepEqual(shapes(tracker.update([])), [box(100, 100)], `miss ${i + 1}`);
-    assert.deepEqual(shapes(tracker.update([])), []);
+    const blank = { width: 640, height: 480, data: new Uint8Array(640 * 480 * 1.5) };
+    // Detections 400 ms apart: the face is kept maxMissed misses and at least KEEP_MS (1 s).
+    let t = 0;
+    const next = () => tracker.follow(blank, (t += 400));
+    tracker.update([box(100, 100)], next());
+    for (let i = 0; i < 3; i++) assert.deepEqual(shapes(tracker.update([], next())), [box(100, 100)], `miss ${i + 1}`);
+    assert.deepEqual(shapes(tracker.update([], next())), []);
+  });
+
+  it('keeps a face missed by quick detections for a second (a head turned away for a moment)', () => {
+    const tracker = new BoxTracker({ maxMissed: 3 });
+    const blank = { width: 640, height: 480, data: new Uint8Array(640 * 480 * 1.5) };
+    let t = 0;
+    const next = () => tracker.follow(blank, (t += 100));
+    tracker.update([box(100, 100)], next());
+    for (let i = 0; i < 8; i++) assert.equal(tracker.update([], next()).length, 1, `miss ${i + 1} at ${t} ms`);
+    for (let i = 0; i < 3; i++) tracker.update([], next());
+    assert.equal(tracker.boxes.length, 0, 'gone after a second');
   });
 
   it('a detection resets the miss count', () => {
     const tracker = new BoxTracker({ maxMissed: 1, smoothing: 1 });
-    tracker.update([box(100, 100)]);
-    tracker.update([]);
-    tracker.update([box(100, 100)]);
-    assert.equal(tracker.update([]).length, 1);
-    assert.equal(tracker.update([]).length, 0);
+    const blank = { width: 640, height: 480, data: new Uint8Array(640 * 480 * 1.5) };
+    let t = 0;
+    const next = () => tracker.follow(blank, (t += 600));
+    tracker.update([box(100, 100)], next());
+    tracker.update([], next());
+    tracker.update([box(100, 100)], next());
+    assert.equal(tracker.update([], next()).length, 1);
+    assert.equal(tracker.update([], next()).length, 0);
   });
 
   it('matches each detection to its own face whatever the order', () => {
@@ -66,9 +84,10 @@ describe('BoxTracker', () => {
     // Found where it is and another face far off: that one is new.
     assert.deepEqual(shapes(tracker.update([box(400, 100), box(0, 300)])), [box(400, 100), box(0, 300)]);
     assert.deepEqual(tracker.boxes.map((b) => b.face), [0, 1]);
-    // A face the detections stop finding fades out after maxMissed.
-    tracker.update([box(400, 100)]);
-    assert.deepEqual(shapes(tracker.update([box(400, 100)])), [box(400, 100)]);
+    // A face the detections stop finding fades out after maxMissed (and a second).
+    const blank = { width: 640, height: 480, data: new Uint8Array(640 * 480 * 1.5) };
+    tracker.update([box(400, 100)], tracker.follow(blank, performance.now() + 600));
+    assert.deepEqual(shapes(tracker.update([box(400, 100)], tracker.follow(blank, performance.now() + 1200))), [box(400, 100)]);
   });
 
   it('takes a detection that overlaps faces it follows for no new face (one face above another)', () => {

@@ -45,6 +45,8 @@ interface Track {
   width: number;
   height: number;
   missed: number;
+  /** When a detection last found it (ms). */
+  hitAt: number;
   /**
    * The head's roll when detections carry it: an alpha-beta filter over the detections' rolls,
    * as of time rollAt (ms), turning at rollRate degrees a millisecond. Where the picture shows
@@ -134,11 +136,13 @@ const WATCH_MS = 2500;
 const LUMA_FRAMES = 24;
 /** Frames further apart than this ask for a detection (the picture may have changed more than the search covers). */
 const LARGE_GAP_MS = 250;
+/** A face missed by detections is kept at least this long after the last one that found it (ms). */
+const KEEP_MS = 1000;
 
 function newTrack(b: FaceBox, id: number, seq: number, atMs: number): Track {
   const t: Track = {
     id,
-    x: b.x, y: b.y, width: b.width, height: b.height, rollDeg: b.rollDeg, eyes: b.eyes && { ...b.eyes }, rollAt: atMs, rollRate: 0, turnSeen: false, missed: 0, dx: 0, dy: 0, lostSeq: -1, coasted: 0,
+    x: b.x, y: b.y, width: b.width, height: b.height, rollDeg: b.rollDeg, eyes: b.eyes && { ...b.eyes }, rollAt: atMs, rollRate: 0, turnSeen: false, missed: 0, hitAt: atMs, dx: 0, dy: 0, lostSeq: -1, coasted: 0,
     movedX: new Float64Array(HISTORY), movedY: new Float64Array(HISTORY), turned: new Float64Array(HISTORY), seqs: new Int32Array(HISTORY).fill(-1),
   };
   t.seqs[seq % HISTORY] = seq;
@@ -411,8 +415,12 @@ export class BoxTracker {
       const track = this.tracks[t]!;
       const det = detections[d]!;
       if (track.lostSeq >= seq) {
-        // Lost since the detection's frame: its box there is not known, so the detection, carried to now, places it.
+        // Lost since the detection's frame: its box there is not known, so the detection, carried
+        // to now, places it (its size smoothed: a head turning away is found smaller).
+        const [w, h] = [track.width + a * (det.width - track.width), track.height + a * (det.height - track.height)];
         this.place(track, det, seq, moved[t]!.turn);
+        const [cx, cy] = [track.x + track.width / 2, track.y + track.height / 2];
+        Object.assign(track, { x: cx - w / 2, y: cy - h / 2, width: w, height: h });
         continue;
       }
       // Centres and sizes are smoothed apart, so a size change does not drag the centre.
@@ -426,7 +434,7 @@ export class BoxTracker {
       track.y = tcy - track.height / 2;
       this.correctRoll(track, det, moved[t]!.turn, seq);
       track.eyes = smoothEyes(track.eyes, det.eyes, a);
-      Object.assign(track, { missed: 0, lostAt: undefined, coasted: 0 });
+      Object.assign(track, { missed: 0, hitAt: this.timeOf(this.seq), lostAt: undefined, coasted: 0 });
     }
     // A detection overlapping a face it matched is that face found twice, or a "face" made of two
     // faces' halves where one stands above the other (TinyFaceDetector finds one there): no hat.
@@ -446,9 +454,13 @@ export class BoxTracker {
       detUsed.add(d);
     }
     const before = this.tracks.length;
-    // A lost face over the frame's edge that the detection did not find has left; others may be missed a few times.
+    // A lost face over the frame's edge that the detection did not find has left; others go
+    // once detections have missed them maxMissed times and for KEEP_MS (asked-for detections
+    // come fast, and a head turned away for a moment is not found but still there).
     const over = (t: Track) => t.x < 0 || t.y < 0 || t.x + t.width > this.frameW || t.y + t.height > this.frameH;
-    this.tracks = this.tracks.filter((track, t) => trackHit.has(t) || (++track.missed <= this.maxMissed && !(track.lostAt !== undefined && over(track))));
+    const now = this.timeOf(this.seq);
+    const keep = (t: Track) => ++t.missed <= this.maxMissed || (now - t.hitAt < KEEP_MS && t.missed <= 4 * this.maxMissed);
+    this.tracks = this.tracks.filter((track, t) => trackHit.has(t) || (keep(track) && !(track.lostAt !== undefined && over(track))));
     if (this.tracks.length < before) this.watchUntil = this.timeOf(this.seq) + WATCH_MS;
     detections.forEach((det, d) => {
       if (detUsed.has(d)) return;
@@ -464,7 +476,7 @@ export class BoxTracker {
   /** Puts a face where a detection of frame `seq` shows it, carried to now through the kept frames. */
   private place(track: Track, det: FaceBox, seq: number, turnedSince: number): void {
     const { box, dx, dy } = this.carry(det, seq);
-    Object.assign(track, { x: box.x, y: box.y, width: det.width, height: det.height, eyes: det.eyes && { ...det.eyes }, missed: 0, dx, dy, lostAt: undefined, lostSeq: -1, coasted: 0, turnRef: undefined });
+    Object.assign(track, { x: box.x, y: box.y, width: det.width, height: det.height, eyes: det.eyes && { ...det.eyes }, missed: 0, hitAt: this.timeOf(this.seq), dx, dy, lostAt: undefined, lostSeq: -1, coasted: 0, turnRef: undefined });
     this.correctRoll(track, det, turnedSince, seq);
   }
 
