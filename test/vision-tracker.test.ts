@@ -212,6 +212,24 @@ describe('BoxTracker: roll', () => {
 });
 
 describe('BoxTracker: a fast face on a loaded machine (issue 25)', () => {
+  it('scales its boxes when the sender changes resolution (a browser short of CPU sends smaller frames), and asks for a detection', async () => {
+    const full = await renderClip('fast-h4', 640, 480, 15);
+    const half = await renderClip('fast-h4', 320, 240, 15);
+    const tracker = new BoxTracker();
+    for (let n = 0; n < 4; n++) {
+      const seq = tracker.follow({ width: 640, height: 480, data: full[n]! }, (n * 1000) / 15);
+      if (n === 0) tracker.update([boxOf(poseAt('fast-h4', n, 640, 480, 15))], seq);
+    }
+    for (let n = 4; n < 12; n++) {
+      const frame = { width: 320, height: 240, data: half[n]! };
+      tracker.follow(frame, (n * 1000) / 15);
+      if (n === 4) assert.ok(wantsDetection(frame), 'a detection is asked for');
+      const want = boxOf(poseAt('fast-h4', n, 320, 240, 15));
+      const [b] = tracker.boxes;
+      assert.ok(b && Math.abs(b.x - want.x) <= 4 && Math.abs(b.width - want.width) <= 3, `frame ${n}: box ${JSON.stringify(b)}, face at ${want.x.toFixed(0)}, ${want.width.toFixed(0)} wide`);
+    }
+  });
+
   /**
    * The clip's frames as a loaded engine sees them: every `every`-th one of a 15 fps camera; the
    * detection of frame n (the face's true box, as a perfect detector would give) arrives

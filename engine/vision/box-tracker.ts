@@ -131,7 +131,7 @@ const LOST_MATCH = 0.5;
 /** Frames a lost face moves on by its last move before it stands. */
 const MAX_COAST = 3;
 /** After a face was dropped (it left, or detections stopped finding it), frames ask for detections this long: it may be back. */
-const WATCH_MS = 2500;
+const WATCH_MS = 5000;
 /** Frames kept for carrying a late detection to now (half-res luma, computed whole while some face is lost or watched for). */
 const LUMA_FRAMES = 24;
 /** Frames further apart than this ask for a detection (the picture may have changed more than the search covers). */
@@ -248,6 +248,7 @@ export class BoxTracker {
    */
   follow(frame: VideoFrame, atMs = performance.now()): number {
     const seq = ++this.seq;
+    if (this.frameW !== Infinity && (frame.width !== this.frameW || frame.height !== this.frameH)) this.resized(frame);
     this.frameW = frame.width;
     this.frameH = frame.height;
     this.frameTimes[seq % HISTORY] = atMs;
@@ -295,6 +296,9 @@ export class BoxTracker {
         const leaving = (t.x < 0 && t.dx < 0) || (t.y < 0 && t.dy < 0) || (t.x + t.width > frame.width && t.dx > 0) || (t.y + t.height > frame.height && t.dy > 0);
         if (leaving || t.coasted++ < MAX_COAST) move = predicted;
         asked.add(frame);
+      } else {
+        // No previous frame to match against (the resolution just changed): on by the last move.
+        move = predicted;
       }
       t.x += move.dx;
       t.y += move.dy;
@@ -327,6 +331,23 @@ export class BoxTracker {
     this.keepLuma(seq, atMs, cur);
     this.prevLuma = cur;
     return seq;
+  }
+
+  /**
+   * The sender changed its resolution (a browser short of CPU sends smaller frames): the boxes
+   * are scaled to the new frame, the kept frames (of the old size) dropped, and a detection asked for.
+   */
+  private resized(frame: VideoFrame): void {
+    const kx = frame.width / this.frameW;
+    const ky = frame.height / this.frameH;
+    for (const t of this.tracks) {
+      Object.assign(t, { x: t.x * kx, y: t.y * ky, width: t.width * kx, height: t.height * ky, dx: t.dx * kx, dy: t.dy * ky, turnRef: undefined });
+      t.seqs.fill(-1);
+    }
+    this.lumas.length = 0;
+    this.prevLuma = undefined;
+    this.spareLuma = undefined;
+    asked.add(frame);
   }
 
   /** The face's move between two frames: searched around its last move, again around a match on the window's border, and wider if poor. */
