@@ -5,7 +5,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { expectedKey, measureMotion, scoreMotion, type MotionRun, type Scored } from '../bench/motion.js';
-import { posesAt } from '../bench/motion-clips.js';
+import { FAST_CLIP_NAMES, peakSpeed, posesAt } from '../bench/motion-clips.js';
+import { parseStress } from '../bench/stress.js';
 import { measureMotionChromium } from '../bench/motion-browser.js';
 import { openServer } from '../bench/server.js';
 import type { ServerUnderTest } from '../bench/server.js';
@@ -48,6 +49,57 @@ describe('bench --motion: scoring two faces, each its own hat', () => {
     assert.ok(r.hatErrorPx.p95! > 50, `error p95 ${r.hatErrorPx.p95}`);
     const lost = scoreMotion('crossing', [frames.map((f) => ({ ...f, blobs: f.blobs.slice(0, 1) }))], 640, 480);
     assert.equal(lost.missing, 60, 'a face without its hat is missing');
+  });
+});
+
+describe('bench --motion: the fast clips scored for two hats, no hat and stray hats', () => {
+  const at = (clip: Parameters<typeof posesAt>[0], n: number, fps = 30) => expectedKey(posesAt(clip, n, 640, 480, fps)[0]!);
+
+  test('peak speeds of at least 4 and 7.5 face widths a second', () => {
+    for (const clip of FAST_CLIP_NAMES.filter((c) => c.startsWith('fast-'))) {
+      const v = peakSpeed(clip);
+      assert.ok(clip.endsWith('4') ? v >= 4 : v >= 7.5, `${clip}: ${v.toFixed(2)} face widths/s`);
+    }
+  });
+
+  test('a hat on the face, a second one left beside it, and a face without any', () => {
+    const frames = Array.from({ length: 40 }, (_, i) => 10 + i);
+    const on = scoreMotion('fast-h7', [frames.map((n) => ({ counter: n, blobs: [at('fast-h7', n)] }))], 640, 480);
+    assert.deepEqual([on.doubled, on.noHat, on.stray, on.twoHatsPct, on.noHatPct], [0, 0, 0, 0, 0]);
+    // A second hat where the face was 10 frames before (up to ~200 px behind, less near the turns): two hats, and a stray one.
+    const two = scoreMotion('fast-h7', [frames.map((n) => ({ counter: n, blobs: [at('fast-h7', n), at('fast-h7', n - 10)] }))], 640, 480);
+    assert.equal(two.doubled, 40);
+    assert.equal(two.twoHatsPct, 100);
+    assert.ok(two.stray! >= 20, `stray ${two.stray}`);
+    // Only the stale hat: the face has no hat (within a face side), though a hat is in the frame.
+    const beside = scoreMotion('fast-h7', [frames.map((n) => ({ counter: n, blobs: [at('fast-h7', n - 10)] }))], 640, 480);
+    assert.equal(beside.missing, 0);
+    assert.ok(beside.noHat! >= 20 && beside.noHatPct! >= 50, `no hat ${beside.noHat} (${beside.noHatPct} %)`);
+  });
+
+  test('asks for no hat while the face is out of the frame, and counts one drawn there as stray', () => {
+    // exit: the face is out of the frame around u = 60 (right) and u = 180 (left).
+    const out = Array.from({ length: 20 }, (_, i) => 50 + i);
+    const none = scoreMotion('exit', [out.map((n) => ({ counter: n, blobs: [] }))], 640, 480);
+    assert.equal(none.missing, 0);
+    assert.equal(none.noHat, 0);
+    const ghost = scoreMotion('exit', [out.map((n) => ({ counter: n, blobs: [{ x: 600, y: 150, area: 5000, angleDeg: 0 }] }))], 640, 480);
+    assert.ok(ghost.stray! >= 15, `stray ${ghost.stray}`);
+  });
+
+  test('scores a 15 fps camera on the same seconds: frame n at 15 fps is frame 2n at 30', () => {
+    const p15 = posesAt('fast-d7', 7, 640, 480, 15)[0]!;
+    const p30 = posesAt('fast-d7', 14, 640, 480, 30)[0]!;
+    assert.ok(Math.abs(p15.cx - p30.cx) < 1e-9 && Math.abs(p15.cy - p30.cy) < 1e-9);
+    const r = scoreMotion('fast-d7', [[{ counter: 7, blobs: [expectedKey(p15)] }]], 640, 480, 15);
+    assert.ok(r.hatErrorPx.p50! < 0.01);
+  });
+
+  test('--stress: hogs and sessions', () => {
+    assert.deepEqual(parseStress('hogs:3,sessions:2'), { hogs: 3, sessions: 2 });
+    assert.equal(parseStress('hogs').sessions, 0);
+    assert.ok(parseStress('hogs').hogs >= 2);
+    assert.throws(() => parseStress('lots'));
   });
 });
 
