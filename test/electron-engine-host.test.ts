@@ -5,6 +5,7 @@
  * Settings page's connection test, and the launch failures a person would see.
  */
 import assert from 'node:assert/strict';
+import { withoutEngineSecret } from '../common/kms-uri.js';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -168,7 +169,7 @@ describe('launching the engine with a plain Node', () => {
       assert.deepEqual(probe, {
         ok: true,
         version,
-        message: `Connected to ${engine.uri}: Magic Mirror's built-in media server ${ours} (Kurento ${version}), with FaceOverlayFilter.`,
+        message: `Connected to ${withoutEngineSecret(engine.uri)}: Magic Mirror's built-in media server ${ours} (Kurento ${version}), with FaceOverlayFilter.`,
       });
     } finally {
       await engine.close();

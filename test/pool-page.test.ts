@@ -5,6 +5,7 @@
  * again from the other engine — by itself, without a reload.
  */
 import assert from 'node:assert/strict';
+import { withoutEngineSecret } from '../common/kms-uri.js';
 import { after, before, test } from 'node:test';
 import { startEngine, type EngineProcess } from '../engine/start.js';
 import { startWebMode, type WebMode } from '../main/web/web-mode.js';
@@ -74,10 +75,12 @@ test('the engine under a running mirror is SIGKILLed: "Reconnecting…", then th
 
   // The stats overlay names the server the mirror runs on, and each server's state.
   await page.locator('#stats-toggle').click();
-  const host = (uri: string) => uri.replace(/^ws:\/\//, '').replace(/\/kurento$/, '');
+  // Each named by host and port: the engines' per-launch secrets are not shown to the page.
+  const host = (uri: string) => withoutEngineSecret(uri).replace(/^ws:\/\//, '').replace(/\/kurento$/, '');
   await page.waitForFunction((h) => document.querySelector('#stats')?.textContent?.includes(h), host(survivor.uri), { timeout: 5000 });
   const overlay = (await page.locator('#stats').textContent()) ?? '';
   t.diagnostic(`stats overlay: ${overlay}`);
+  for (const e of engines) assert.ok(!overlay.includes(e.uri.split('/').pop()!), 'no secret in the overlay');
   assert.match(overlay, new RegExp(`${host(survivor.uri)} up, 1 mirror`));
   assert.match(overlay, new RegExp(`${host(engines[victim]!.uri)} down`));
   await page.waitForTimeout(2500); // two samples: the overlay's rates and fps are filled in

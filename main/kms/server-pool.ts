@@ -16,6 +16,7 @@ import net from 'node:net';
 import { BUILTIN_KMS, POOL_DEFAULTS } from '../defaults.js';
 import type { MediaServerSummary } from '../../common/mirror-protocol.js';
 import { MirrorError, PROBLEM_TEXT, asMirrorError } from '../problems.js';
+import { withoutEngineSecret } from '../../common/kms-uri.js';
 import { KmsConnection } from './kms-connection.js';
 import type { KmsConnections } from './kms-connections.js';
 
@@ -101,8 +102,8 @@ export class MediaServerPool {
 
   /** The pool as the page's stats overlay shows it: the server behind `kms`, and every server's state. */
   summaryFor(kms: KmsConnection): { current: string; servers: MediaServerSummary[] } {
-    const current = this.#servers.find((s) => s.watched === kms)?.uri ?? kms.label;
-    return { current, servers: this.#servers.map((s) => ({ uri: s.uri, state: s.state, mirrors: load(s), ...(s.reason && { reason: s.reason }) })) };
+    const current = withoutEngineSecret(this.#servers.find((s) => s.watched === kms)?.uri ?? kms.label);
+    return { current, servers: this.#servers.map((s) => ({ uri: withoutEngineSecret(s.uri), state: s.state, mirrors: load(s), ...(s.reason && { reason: s.reason }) })) };
   }
 
   /** Whether a server other than the one behind `kms` is up with room: a mirror lost there can start again at once. */
