@@ -14,7 +14,7 @@ import { pathToFileURL } from 'node:url';
 import jpeg from 'jpeg-js';
 import { PNG } from 'pngjs';
 import { i420Size, type VideoFrame } from '../engine/media/frames.js';
-import { ImageLoadError, loadOverlayImage, MAX_IMAGE_BYTES, REMOTE_FAILURE } from '../engine/vision/image-loader.js';
+import { ImageLoadError, loadOverlayImage, MAX_CONCURRENT_LOADS, MAX_IMAGE_BYTES, MAX_QUEUED_LOADS, REMOTE_FAILURE } from '../engine/vision/image-loader.js';
 import { composite, OverlayImage, type OverlayParams } from '../engine/vision/overlay.js';
 import { findKeyBlobs, keyHatPng } from '../bench/motion.js';
 
@@ -212,6 +212,38 @@ describe('loadOverlayImage', () => {
     assert.equal(img.height, HAT);
     assert.deepEqual(img.rgba, hatRgba());
   };
+
+  it(`loads at most ${MAX_CONCURRENT_LOADS} images at once, queues ${MAX_QUEUED_LOADS} more and refuses the rest; one URI asked for by many is loaded once`, async () => {
+    let open = 0;
+    let most = 0;
+    let served = 0;
+    const slow = http.createServer((req, res) => {
+      open++;
+      served++;
+      most = Math.max(most, open);
+      setTimeout(() => {
+        open--;
+        res.writeHead(200).end(png);
+      }, 30);
+    });
+    await new Promise<void>((resolve) => slow.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(slow.address() as AddressInfo).port}`;
+    try {
+      const n = MAX_CONCURRENT_LOADS + MAX_QUEUED_LOADS + 3;
+      const results = await Promise.allSettled(Array.from({ length: n }, (_, i) => loadOverlayImage(`${url}/hat-${i}.png`)));
+      const refused = results.filter((r) => r.status === 'rejected');
+      assert.equal(most, MAX_CONCURRENT_LOADS, 'downloads at once');
+      assert.equal(refused.length, 3, 'beyond the queue');
+      for (const r of refused) assert.match(String((r as PromiseRejectedResult).reason), /too many images are loading at once/);
+      served = 0;
+      const same = await Promise.all(Array.from({ length: 20 }, () => loadOverlayImage(`${url}/shared.png`)));
+      assert.equal(served, 1, 'one download for twenty asks');
+      assert.ok(same.every((img) => img === same[0]), 'one decoded image shared');
+    } finally {
+      slow.closeAllConnections();
+      await new Promise((resolve) => slow.close(resolve));
+    }
+  });
 
   it('loads a file:// URI', async () => {
     const file = path.join(dir, 'hat.png');

@@ -177,14 +177,16 @@ async function withTurn<T>(uri: string, job: () => Promise<T>): Promise<T> {
     if (waiting.length >= MAX_QUEUED_LOADS) {
       throw new ImageLoadError(uri, 'too many images are loading at once; try again in a moment', `${running} loading, ${waiting.length} waiting`);
     }
-    await new Promise<void>((resolve) => waiting.push(resolve));
+    await new Promise<void>((resolve) => waiting.push(resolve)); // handed a turn: `running` already counts it
+  } else {
+    running++;
   }
-  running++;
   try {
     return await job();
   } finally {
-    running--;
-    waiting.shift()?.();
+    const next = waiting.shift();
+    if (next) next(); // the turn passes on as it is, so no newcomer slips in between
+    else running--;
   }
 }
 
