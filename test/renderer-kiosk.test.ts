@@ -183,19 +183,15 @@ test('kiosk: the pointer hides after 3 s still and shows when it moves', async (
   await page.context().close();
 });
 
-test('kiosk: staff dialog — wrong PIN refused, right PIN accepted (real KioskService), lockout after repeated failures', async () => {
-  server.script = echoing();
-  const stored = await hashPin('482916', { N: 1024, r: 8, p: 1 });
-  let exits = 0;
-  const service = new KioskService({ kiosk: () => true, pin: { current: () => stored, save: async () => {} }, exit: () => exits++ });
+/** A page whose window.magicMirrorKiosk (the preload's bridge) calls this real KioskService, as page 1. */
+async function pageWithKioskBridge(service: KioskService) {
   const page = await chromium.page();
   await page.exposeFunction('__kioskCall', (method: string, pin?: string) => {
-    const owner = 1;
     if (method === 'status') return service.status();
-    if (method === 'unlock') return service.unlock(owner, pin!);
-    if (method === 'setPin') return service.setPin(owner, pin!);
-    if (method === 'lock') return service.lock(owner);
-    return service.exit(owner);
+    if (method === 'unlock') return service.unlock(1, pin!);
+    if (method === 'setPin') return service.setPin(1, pin!);
+    if (method === 'lock') return service.lock(1);
+    return service.exit(1);
   });
   await page.addInitScript(`window.magicMirrorKiosk = {
     status: () => window.__kioskCall('status'),
@@ -204,6 +200,15 @@ test('kiosk: staff dialog — wrong PIN refused, right PIN accepted (real KioskS
     lock: () => window.__kioskCall('lock'),
     exit: () => window.__kioskCall('exit'),
   };`);
+  return page;
+}
+
+test('kiosk: staff dialog — wrong PIN refused, right PIN accepted (real KioskService), lockout after repeated failures', async () => {
+  server.script = echoing();
+  const stored = await hashPin('482916', { N: 1024, r: 8, p: 1 });
+  let exits = 0;
+  const service = new KioskService({ kiosk: () => true, pin: { current: () => stored, save: async () => {} }, exit: () => exits++ });
+  const page = await pageWithKioskBridge(service);
   await page.goto(`${server.url}/?kiosk=1`);
   const dialog = page.locator('#kiosk-staff');
   const message = page.locator('#kiosk-staff-message');
@@ -244,21 +249,7 @@ test('kiosk: staff dialog — wrong PIN refused, right PIN accepted (real KioskS
 test('kiosk without a staff PIN: the staff dialog says it is locked and offers no PIN to choose (issue 23)', async () => {
   server.script = echoing();
   const service = new KioskService({ kiosk: () => true, pin: { current: () => undefined, save: async () => assert.fail('no PIN may be saved'), state: () => 'damaged' }, exit: () => assert.fail('no exit') });
-  const page = await chromium.page();
-  await page.exposeFunction('__kioskCall', (method: string, pin?: string) => {
-    if (method === 'status') return service.status();
-    if (method === 'unlock') return service.unlock(1, pin!);
-    if (method === 'setPin') return service.setPin(1, pin!);
-    if (method === 'lock') return service.lock(1);
-    return service.exit(1);
-  });
-  await page.addInitScript(`window.magicMirrorKiosk = {
-    status: () => window.__kioskCall('status'),
-    unlock: (pin) => window.__kioskCall('unlock', pin),
-    setPin: (pin) => window.__kioskCall('setPin', pin),
-    lock: () => window.__kioskCall('lock'),
-    exit: () => window.__kioskCall('exit'),
-  };`);
+  const page = await pageWithKioskBridge(service);
   await page.goto(`${server.url}/?kiosk=1`);
   await page.keyboard.press('Control+Alt+KeyK');
   await page.locator('#kiosk-staff-message', { hasText: NO_PIN_TEXT.damaged }).waitFor();
