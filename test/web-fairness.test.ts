@@ -207,13 +207,9 @@ describe('web mode is fair', () => {
       const seen = tab.peer.received.counters.size;
       await new Promise((r) => setTimeout(r, 2500));
       await tab.peer.received.waitForCounters(seen + 30, 10_000);
-      assert.deepEqual(tab.page.received.filter((m) => m.id === 'error'), []);
+      assert.deepEqual(errors(tab.page.received), []);
     } finally {
-      try {
-        await w.close();
-      } finally {
-        tab.close();
-      }
+      await closeAll(w, tab, []);
     }
   });
 
@@ -291,11 +287,7 @@ describe('web mode is fair', () => {
       const seen = tab.peer.received.counters.size;
       await tab.peer.received.waitForCounters(seen + 20, 10_000);
     } finally {
-      try {
-        await w.close();
-      } finally {
-        tab.close();
-      }
+      await closeAll(w, tab, []);
     }
   });
 
