@@ -76,7 +76,8 @@ export class FaceOverlayFilterImpl extends MediaElementImpl implements Detection
 
   /** The Error event says the image could not be loaded; the log also says why. */
   private imageFailed(err: unknown): void {
-    if (err instanceof ImageLoadError) this.host.log(`${this.id}: ${err.message} (${err.detail})`);
+    // raiseError logs the public text; the log also gets what the network or file system said.
+    if (err instanceof ImageLoadError) this.host.log(`${this.id}: the image failed because: ${err.detail}`);
     this.raiseError(ErrorCode.URI_PATH_FILE_NOT_FOUND, 'URI_PATH_FILE_NOT_FOUND', (err as Error).message);
   }
 
