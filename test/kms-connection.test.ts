@@ -140,6 +140,38 @@ describe('KmsRegistry and the built-in engine', () => {
     assert.equal((await engineCounts(uri)).pipelines, 0);
   });
 
+  test("load() counts another client's pipelines, also while that client releases them (kurento-client describes each one first)", async () => {
+    const uri = (await registry.get('builtin')).uri;
+    const counter = await KmsConnection.open(uri, { timeouts: { callMs: 2000 } });
+    const other = await connectRaw(uri);
+    const base = (await counter.load(0, 2000)).pipelines;
+    try {
+      // Loads one after another while the other client releases its pipelines one by one: each
+      // load's getPipelines lists some that are gone by the time kurento-client describes them.
+      // Without the retry, load() failed with "Object '…' not found" in every run of 5.
+      for (let round = 0; round < 3; round++) {
+        const created = await Promise.all(Array.from({ length: 40 }, () => other.request('create', { type: 'MediaPipeline', constructorParams: {}, properties: {} })));
+        assert.equal((await engineCounts(uri)).pipelines, base + 40); // not load(): kurento-client would know them then
+        let releasing = true;
+        const releases = (async () => {
+          for (const r of created) await other.request('release', { object: r.result!.value as string });
+          releasing = false;
+        })();
+        const counts: number[] = [];
+        try {
+          while (releasing) counts.push((await counter.load(0, 2000)).pipelines);
+        } finally {
+          await releases;
+        }
+        assert.ok(counts.length > 0 && counts.every((n) => n >= base && n <= base + 40), `round ${round}: ${counts.join(', ')}`);
+      }
+      assert.equal((await counter.load(0, 2000)).pipelines, base);
+    } finally {
+      await other.close();
+      counter.close();
+    }
+  });
+
   test('a built-in engine that dies is reported to its sessions and replaced on the next use', async () => {
     const a = await registry.get('builtin');
     const lost: MirrorError[] = [];

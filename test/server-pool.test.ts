@@ -123,8 +123,10 @@ describe('media server pool: three engine processes', () => {
     await late.page.waitLive(1, 60_000);
     assert.equal((await engineCounts(engines[victim]!.uri)).pipelines, 1, 'the new mirror went to the restarted server');
 
-    await Promise.all(mirrors.splice(0).map((m) => m.close()));
-    await waitFor(async () => (await pipelinesOn()).every((n) => n === 0), 10_000, 'every pipeline released on every server');
+    const closed = mirrors.splice(0);
+    await Promise.all(closed.map((m) => m.close()));
+    await waitFor(async () => (await pipelinesOn()).every((n) => n === 0), 10_000, async () =>
+      `every pipeline released on every server (left: ${(await pipelinesOn()).join('/')}; pool log: ${logLines.join(' | ')}; pages: ${closed.map((m) => m.page.log.map((e) => e.what).join(', ')).join(' | ')})`);
     for (const e of engines) assert.equal((await engineCounts(e.uri)).peerConnections, 0);
   });
 });

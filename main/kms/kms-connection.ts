@@ -23,6 +23,7 @@ import { KMS_DUPLICATES_TIMEOUT_MS, KMS_RECONNECT_ATTEMPTS, KMS_TIMEOUTS, type K
 import { MirrorError, PROBLEM_TEXT } from '../problems.js';
 import { connectFailure } from './connect-failure.js';
 import { withoutEngineSecret } from '../../common/kms-uri.js';
+import { ErrorCode } from '../../engine/protocol/errors.js';
 
 type Callback<T> = kurento.Callback<T>;
 
@@ -69,6 +70,9 @@ export interface KmsConnectionOptions {
 }
 
 /** The media server answered a request with an error (JSON-RPC error: code + message). */
+/** getPipelines asked this often when a pipeline is released while it is answered (#countPipelines). */
+const COUNT_PIPELINES_TRIES = 3;
+
 export class KmsAnswerError extends MirrorError {
   constructor(
     readonly operation: string,
@@ -295,8 +299,22 @@ export class KmsConnection extends EventEmitter<KmsConnectionEvents> {
       { timeoutMs },
     );
     const usedCpu = cpuIntervalMs > 0 ? await this.call<number>('getUsedCpu', (done) => manager.getUsedCpu(cpuIntervalMs, done), { timeoutMs: timeoutMs + cpuIntervalMs }) : undefined;
-    const pipelines = await this.call<kurento.MediaPipeline[]>('getPipelines', (done) => manager.getPipelines(done), { timeoutMs });
-    return { pipelines: pipelines.length, usedCpu: usedCpu === undefined ? undefined : Number(usedCpu) };
+    return { pipelines: await this.#countPipelines(manager, timeoutMs), usedCpu: usedCpu === undefined ? undefined : Number(usedCpu) };
+  }
+
+  /**
+   * kurento-client answers getPipelines only after it has `describe`d each pipeline it did not
+   * create itself, so one released meanwhile (any client's mirror ending) fails the whole call
+   * with MEDIA_OBJECT_NOT_FOUND. That is a race, not a sick server: asked again, a few times.
+   */
+  async #countPipelines(manager: kurento.ServerManager, timeoutMs: number): Promise<number> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return (await this.call<kurento.MediaPipeline[]>('getPipelines', (done) => manager.getPipelines(done), { timeoutMs })).length;
+      } catch (err) {
+        if (!(err instanceof KmsAnswerError && err.code === ErrorCode.MEDIA_OBJECT_NOT_FOUND) || attempt === COUNT_PIPELINES_TRIES) throw err;
+      }
+    }
   }
 
   /** Waits for the socket, then asks for ServerInfo: a Kurento server with FaceOverlayFilter answers it. */

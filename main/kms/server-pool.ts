@@ -17,7 +17,7 @@ import { BUILTIN_KMS, POOL_DEFAULTS } from '../defaults.js';
 import type { MediaServerSummary } from '../../common/mirror-protocol.js';
 import { MirrorError, PROBLEM_TEXT, asMirrorError } from '../problems.js';
 import { withoutEngineSecret } from '../../common/kms-uri.js';
-import { KmsConnection } from './kms-connection.js';
+import { KmsAnswerError, KmsConnection } from './kms-connection.js';
 import type { KmsConnections } from './kms-connections.js';
 
 export type PoolServerState = 'checking' | 'up' | 'down';
@@ -179,6 +179,9 @@ export class MediaServerPool {
       const error = asMirrorError(err);
       // A server that is up but answers late (a loaded machine) keeps its mirrors for a few checks.
       if (error.problem === 'kms-timeout' && s.state === 'up' && ++s.slowChecks < MAX_SLOW_CHECKS) return;
+      // A server that answered (with an error) is there: dropping its connection would end its
+      // mirrors and strand their pipelines until its session expires. Its last counts stand.
+      if (err instanceof KmsAnswerError && s.state === 'up') return this.#o.log(`media server ${s.uri} answered its load check with an error: ${error.message}`);
       this.#markDown(s, error.message);
     }
   }
