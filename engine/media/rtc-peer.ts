@@ -164,6 +164,12 @@ export class RtcPeer extends EventEmitter<RtcPeerEvents> {
 
   private negotiation: Negotiation = 'none';
   private offerGenerated = false;
+  /**
+   * The descriptions as set. wrtc's pc.localDescription / remoteDescription getters serialize
+   * libwebrtc's description on the JS thread while its signalling thread adds ICE candidates to
+   * it: a segfault in webrtc::SdpSerialize (a core dump of a test run, 2026-12-07). So those
+   * getters are read only once gathering is complete, and these stand in for them otherwise.
+   */
   private localSdpCache: string | undefined;
   private remoteSdpCache: string | undefined;
 
@@ -235,7 +241,7 @@ export class RtcPeer extends EventEmitter<RtcPeerEvents> {
       if (!acceptsMedia(answer.sdp ?? '')) throw new Error('no audio or video m-line accepted');
       await guard(pc.setLocalDescription(answer), 'setLocalDescription');
       this.checkStillOpen(pc);
-      this.localSdpCache = pc.localDescription?.sdp ?? answer.sdp;
+      this.localSdpCache = answer.sdp; // not pc.localDescription: see localSdpCache
       this.negotiation = 'done';
       this.startFlowTimer();
       return withStartBitrate(withoutCandidates(this.localSdpCache!));
@@ -261,7 +267,7 @@ export class RtcPeer extends EventEmitter<RtcPeerEvents> {
       const offer = await guard(pc.createOffer(), 'createOffer');
       await guard(pc.setLocalDescription(offer), 'setLocalDescription');
       this.checkStillOpen(pc);
-      this.localSdpCache = pc.localDescription?.sdp ?? offer.sdp;
+      this.localSdpCache = offer.sdp; // not pc.localDescription: see localSdpCache
       this.offerGenerated = true;
       this.negotiation = 'offerGenerated';
       this.startFlowTimer();
@@ -318,7 +324,7 @@ export class RtcPeer extends EventEmitter<RtcPeerEvents> {
     if (this.closed) return;
     this.rememberCandidateLine(c.candidate);
     const pc = this.pc;
-    if (!pc || !pc.remoteDescription) {
+    if (!pc || this.remoteSdpCache === undefined) {
       this.pendingRemoteCandidates.push(c);
       return;
     }
@@ -511,8 +517,10 @@ export class RtcPeer extends EventEmitter<RtcPeerEvents> {
     while (this.emittedCandidates < this.localCandidates.length) {
       this.fire('iceCandidate', this.localCandidates[this.emittedCandidates++]!);
     }
+    if (pc.iceGatheringState !== 'complete' || this.gatheringDoneReported) return;
+    // Read once gathering is complete, when libwebrtc no longer adds candidates to it (see localSdpCache).
     const sdp = pc.localDescription?.sdp ?? '';
-    if (pc.iceGatheringState === 'complete' && !this.gatheringDoneReported && this.listsOnlyKnownCandidates(sdp)) {
+    if (this.listsOnlyKnownCandidates(sdp)) {
       this.gatheringDoneReported = true;
       this.localSdpCache = sdp; // now with every candidate
       this.fire('iceGatheringDone');
@@ -682,7 +690,7 @@ export class RtcPeer extends EventEmitter<RtcPeerEvents> {
 
   private async pollAudioIn(): Promise<void> {
     const pc = this.pc;
-    if (!pc || this.statsPending || !pc.remoteDescription) return;
+    if (!pc || this.statsPending || this.remoteSdpCache === undefined) return;
     this.statsPending = true;
     try {
       const report = await guard(pc.getStats(), 'getStats');

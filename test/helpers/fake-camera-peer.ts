@@ -152,6 +152,12 @@ export class FakeCameraPeer extends EventEmitter<{ iceCandidate: [IceCandidate] 
   readonly #localTracks: MediaStreamTrack[];
   readonly #sinks: { stop(): void }[] = [];
   readonly #pendingCandidates: IceCandidate[] = [];
+  /**
+   * The answer once applied. Not pc.remoteDescription / localDescription: wrtc serializes those
+   * on the JS thread while libwebrtc adds candidates to them on its own, and crashes
+   * (engine/media/rtc-peer.ts localSdpCache).
+   */
+  remoteSdp: string | undefined;
   readonly #sentAt = new Float64Array(65536).fill(NaN);
   #timer: NodeJS.Timeout | undefined;
   #started = false;
@@ -197,7 +203,7 @@ export class FakeCameraPeer extends EventEmitter<{ iceCandidate: [IceCandidate] 
   async createOffer(): Promise<string> {
     const offer = await this.pc.createOffer();
     await this.pc.setLocalDescription(offer);
-    return this.pc.localDescription!.sdp;
+    return offer.sdp!;
   }
 
   /**
@@ -211,12 +217,13 @@ export class FakeCameraPeer extends EventEmitter<{ iceCandidate: [IceCandidate] 
       throw new Error(`not an SDP answer: ${typeof sdp === 'string' ? JSON.stringify(sdp.slice(0, 40)) : String(sdp)}`);
     }
     await this.pc.setRemoteDescription({ type: 'answer', sdp });
+    this.remoteSdp = sdp;
     for (const c of this.#pendingCandidates.splice(0)) await this.pc.addIceCandidate(c);
   }
 
   /** Adds a remote candidate (queued until the answer is applied: servers may trickle before). */
   async addIceCandidate(c: IceCandidate): Promise<void> {
-    if (!this.pc.remoteDescription) this.#pendingCandidates.push(c);
+    if (this.remoteSdp === undefined) this.#pendingCandidates.push(c);
     else await this.pc.addIceCandidate(c);
   }
 
