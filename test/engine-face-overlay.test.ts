@@ -330,7 +330,7 @@ describe('FaceOverlayFilter in the engine', () => {
     }
   });
 
-  test('tagged to anchor on the eyes, an image sits on each face\'s eyes and turns with them (docs/glasses.png, docs/mask.png)', async () => {
+  test('tagged to anchor on the eyes, an image sits on each face\'s eyes and turns with them (docs/glasses.png, docs/mask.png)', async (t) => {
     // The key image's opaque top half is centred on a typical face's eyes (TYPICAL_EYES: 0.5,
     // 0.38 of the box): on KMS, or untagged, it sits there; tagged, on this face's own eyes.
     const onTypicalEyes = [0.35, 0.305, 0.3, 0.3] as const;
@@ -353,7 +353,10 @@ describe('FaceOverlayFilter in the engine', () => {
         }
         const median = (k: 'x' | 'y' | 'angleDeg') => found.map((b) => b[k]).sort((a, b) => a - b)[3]!;
         const miss = Math.hypot(median('x') - eyes.x, median('y') - eyes.y);
-        assert.ok(miss <= Math.max(3, 0.1 * eyes.span), `${clip} ${n}: image centre ${miss.toFixed(1)} px from the eyes (${eyes.x.toFixed(1)}, ${eyes.y.toFixed(1)}), ${eyes.span.toFixed(1)} px apart`);
+        t.diagnostic(`${clip} ${n}: image centre ${miss.toFixed(1)} px from the eyes, at ${median('angleDeg').toFixed(1)}° for a head at ${head.toFixed(1)}°`);
+        // Tagged: 0.8–3.6 px off in 14 runs under 2 CPU hogs (both trackers, 2026-12-07); untagged,
+        // on the typical eyes: 12.5 px off on roll 30.
+        assert.ok(miss <= Math.max(4, 0.15 * eyes.span), `${clip} ${n}: image centre ${miss.toFixed(1)} px from the eyes (${eyes.x.toFixed(1)}, ${eyes.y.toFixed(1)}), ${eyes.span.toFixed(1)} px apart`);
         assert.ok(Math.abs(median('angleDeg') - head) <= 3, `${clip} ${n}: image at ${median('angleDeg').toFixed(1)}°, head at ${head.toFixed(1)}°`);
       } finally {
         await m.close();
