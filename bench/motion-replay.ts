@@ -13,15 +13,7 @@
  */
 import { parseArgs } from 'node:util';
 import type { VideoFrame } from '../engine/media/frames.js';
-import { BoxTracker } from '../engine/vision/box-tracker.js';
-
-/**
- * The issue-25 tracker (commits 2f8eb83..547c0b6) asked for detections through
- * box-tracker.ts wantsDetection; it was taken back out of the engine on 2026-12-07 (it made the
- * eyes-anchored image on a tilted head turn 3° too far now and then; docs/STATUS.md). With
- * today's tracker no frame asks, so the replay runs on the budget's schedule alone.
- */
-const wantsDetection = (_frame: unknown): boolean => false;
+import { BoxTracker, wantsDetection } from '../engine/vision/box-tracker.js';
 import { FaceDetector, type FaceBox } from '../engine/vision/face-detector.js';
 import { ALL_CLIP_NAMES, clipFrames, FAST_CLIP_NAMES, renderClip, type ClipName } from './motion-clips.js';
 import { scoreMotion, type Scored } from './motion.js';

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { VideoFrame } from '../engine/media/frames.js';
-import { DetectionService, MAX_INTERVAL_MS, type DetectionClient } from '../engine/vision/detection-service.js';
+import { DetectionService, MAX_INTERVAL_MS, URGENT_MIN_MS, type DetectionClient } from '../engine/vision/detection-service.js';
 import { DetectorBudget } from '../engine/vision/detector-budget.js';
 import type { FaceBox } from '../engine/vision/face-detector.js';
 import { waitFor } from './helpers/wait.js';
@@ -82,6 +82,27 @@ describe('DetectionService on a starved budget', () => {
     // First detections at once, then one per MAX_INTERVAL_MS each: 3 in 2.5 intervals.
     assert.ok(Math.min(...counts) >= 3, `detections per filter in ${windowMs} ms: ${counts}`);
     assert.ok(Math.max(...counts) <= 4, `the budget still holds the rest back: ${counts}`);
+  });
+
+  it(`runs the detections a tracker asks for outside the budget, at most one every ${URGENT_MIN_MS} ms`, async () => {
+    // Two filters on the starved budget: one whose tracker lost its face (every frame asks), one whose tracker is fine.
+    const lost = new CountingClient();
+    const fine = new CountingClient();
+    const camera = setInterval(() => {
+      service.offer(lost, face!, 0, false, true);
+      service.offer(fine, face!, 0, false, false);
+    }, 33);
+    const windowMs = 1500;
+    const t0 = performance.now();
+    await new Promise((r) => setTimeout(r, windowMs));
+    clearInterval(camera);
+    const elapsed = performance.now() - t0;
+    service.forget(lost);
+    service.forget(fine);
+    // The lost face's filter: its first, then one per URGENT_MIN_MS (or per detection, if slower); the other: its first only.
+    assert.ok(lost.results.length >= 4, `asked-for detections in ${elapsed.toFixed(0)} ms: ${lost.results.length}`);
+    assert.ok(lost.results.length <= Math.ceil(elapsed / URGENT_MIN_MS) + 1, `no more than one per ${URGENT_MIN_MS} ms: ${lost.results.length}`);
+    assert.equal(fine.results.length, 1, 'the filter that did not ask still waits on the budget');
   });
 });
 

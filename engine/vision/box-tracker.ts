@@ -10,10 +10,23 @@
  * detection's roll is moved on by the turn since its frame, the same way. Without `follow` the
  * boxes stand still between detections. A detection overlapping a face already followed is no
  * new face.
+ *
+ * When the picture stops matching (a face faster than the search, frames far apart on a loaded
+ * machine, a face turning away) the face is re-found rather than its hat left behind (issue 25):
+ * - a match found on the window's border is searched again around it, and a poor match again
+ *   with a window three times as wide;
+ * - still poor, the face is `lost`: it coasts a few frames on its last move, and every frame it
+ *   is lost asks for a detection outside the detector's budget (wantsDetection, read by
+ *   detection-service.ts), as do the frames of the WATCH_MS after a face was dropped or left;
+ * - a detection no followed face explains takes over a face the detection did not find, however
+ *   far (the face moved, the detection shows where: one hat, not a second one beside it), and
+ *   is carried from its frame to now through the frames kept meanwhile (a detection that
+ *   arrives 300 ms late on a face moving 700 px/s would be 200 px behind);
+ * - a face whose centre leaves the frame is dropped at once.
  */
 import type { VideoFrame } from '../media/frames.js';
 import type { EyeLine, FaceBox } from './face-detector.js';
-import { faceShift, faceTurn, halfLuma, lumaNeeded, searchFor, type Luma, type Rect } from './face-motion.js';
+import { faceShift, faceTurn, halfLuma, lumaNeeded, searchFor, type Luma, type Rect, type Shift } from './face-motion.js';
 
 export interface TrackerOptions {
   /** Weight of a new detection in the running average, in (0, 1]; 1 = no smoothing. */
@@ -32,6 +45,8 @@ interface Track {
   width: number;
   height: number;
   missed: number;
+  /** When a detection last found it (ms). */
+  hitAt: number;
   /**
    * The head's roll when detections carry it: an alpha-beta filter over the detections' rolls,
    * as of time rollAt (ms), turning at rollRate degrees a millisecond. Where the picture shows
@@ -52,6 +67,11 @@ interface Track {
   /** The last frame's move, where the next search starts. */
   dx: number;
   dy: number;
+  /** When the picture stopped matching the face (ms; undefined while it matches), and the frame. */
+  lostAt?: number;
+  lostSeq: number;
+  /** Frames it has coasted on its last move while lost. */
+  coasted: number;
   /** Where the track's centre was moved by `follow`, summed, as of each recent frame (by seq % HISTORY). */
   movedX: Float64Array;
   movedY: Float64Array;
@@ -62,6 +82,8 @@ interface Track {
 
 /** Frames of motion kept per face: a detection older than this is not moved on (2 s at 30 fps). */
 const HISTORY = 64;
+/** Frames on which a tracker asked for a detection (see wantsDetection). */
+const asked = new WeakSet<VideoFrame>();
 /**
  * The roll filter's gains (angle, rate), its fastest turn and longest extrapolation: in time,
  * not frames, so a machine that drops frames does not make it overshoot.
@@ -103,11 +125,24 @@ const NEW_FACE_MAX_OVERLAP = 0.25;
 const SNAP_DISTANCE = 2;
 /** Moves below this (frame px) are codec noise on a still face, not motion. */
 const STILL_PX = 0.35;
+/** A match worse than this (faceShift quality) is searched again wider; still worse, the face is lost. */
+const POOR_MATCH = 0.45;
+const LOST_MATCH = 0.5;
+/** Frames a lost face moves on by its last move before it stands. */
+const MAX_COAST = 3;
+/** After a face was dropped (it left, or detections stopped finding it), frames ask for detections this long: it may be back. */
+const WATCH_MS = 5000;
+/** Frames kept for carrying a late detection to now (half-res luma, computed whole while some face is lost or watched for). */
+const LUMA_FRAMES = 24;
+/** Frames further apart than this ask for a detection (the picture may have changed more than the search covers). */
+const LARGE_GAP_MS = 250;
+/** A face missed by detections is kept at least this long after the last one that found it (ms). */
+const KEEP_MS = 1000;
 
 function newTrack(b: FaceBox, id: number, seq: number, atMs: number): Track {
   const t: Track = {
     id,
-    x: b.x, y: b.y, width: b.width, height: b.height, rollDeg: b.rollDeg, eyes: b.eyes && { ...b.eyes }, rollAt: atMs, rollRate: 0, turnSeen: false, missed: 0, dx: 0, dy: 0,
+    x: b.x, y: b.y, width: b.width, height: b.height, rollDeg: b.rollDeg, eyes: b.eyes && { ...b.eyes }, rollAt: atMs, rollRate: 0, turnSeen: false, missed: 0, hitAt: atMs, dx: 0, dy: 0, lostSeq: -1, coasted: 0,
     movedX: new Float64Array(HISTORY), movedY: new Float64Array(HISTORY), turned: new Float64Array(HISTORY), seqs: new Int32Array(HISTORY).fill(-1),
   };
   t.seqs[seq % HISTORY] = seq;
@@ -183,6 +218,13 @@ export class BoxTracker {
   private readonly frameTimes = new Float64Array(HISTORY);
   private readonly frameSeqs = new Int32Array(HISTORY).fill(-1);
   private spareLuma: Luma | undefined;
+  /** Recent frames' luma (newest last), for carrying a late detection to now. */
+  private readonly lumas: Array<{ seq: number; at: number; luma: Luma }> = [];
+  /** The last frame's size. */
+  private frameW = Infinity;
+  private frameH = Infinity;
+  /** Until when frames ask for detections after a face was dropped (ms). */
+  private watchUntil = -Infinity;
   private readonly smoothing: number;
   private readonly maxMissed: number;
   private readonly maxJump: number;
@@ -201,14 +243,23 @@ export class BoxTracker {
 
   /**
    * Moves every face with the picture from the previous frame to this one; returns this frame's
-   * seq, to be given back to `update` with the detection run on it.
+   * seq, to be given back to `update` with the detection run on it. Marks the frame when the
+   * tracker wants a detection of it soon (wantsDetection).
    */
   follow(frame: VideoFrame, atMs = performance.now()): number {
     const seq = ++this.seq;
+    if (this.frameW !== Infinity && (frame.width !== this.frameW || frame.height !== this.frameH)) this.resized(frame);
+    this.frameW = frame.width;
+    this.frameH = frame.height;
     this.frameTimes[seq % HISTORY] = atMs;
     this.frameSeqs[seq % HISTORY] = seq;
+    const watching = atMs < this.watchUntil;
     if (this.tracks.length === 0) {
-      this.prevLuma = undefined;
+      // No face yet: the whole frame is kept, so the first detection (of a frame some way back) is carried to where the face is now.
+      if (watching) asked.add(frame);
+      const kept = halfLuma(frame, undefined, this.recycledLuma());
+      this.keepLuma(seq, atMs, kept);
+      this.prevLuma = kept;
       this.prevAt = atMs;
       return seq;
     }
@@ -216,29 +267,47 @@ export class BoxTracker {
     const search = searchFor(gap);
     // The last move, scaled to this frame's gap, is where the search starts.
     const scale = Math.min(4, gap / this.prevGap);
-    const cur = halfLuma(frame, union(this.tracks.map((t) => lumaNeeded(t, { dx: t.dx * scale, dy: t.dy * scale }, search))), this.spareLuma);
+    // While a face is lost (or one is watched for) the whole frame is kept, so a late detection can be carried anywhere.
+    const uncertain = watching || this.tracks.some((t) => t.lostAt !== undefined);
+    const region = uncertain ? undefined : union(this.tracks.map((t) => lumaNeeded(t, { dx: t.dx * scale, dy: t.dy * scale }, search)));
+    const cur = halfLuma(frame, region, this.recycledLuma());
     const prev = this.prevLuma;
     this.prevAt = atMs;
     this.prevGap = gap;
+    if (uncertain || gap > LARGE_GAP_MS) asked.add(frame);
+    const left: Track[] = [];
     for (const t of this.tracks) {
       const last = (seq - 1) % HISTORY;
       const had = t.seqs[last] === seq - 1;
       let mx = had ? t.movedX[last]! : 0;
       let my = had ? t.movedY[last]! : 0;
       let turned = had ? t.turned[last]! : 0;
-      const shift = prev ? faceShift(prev, cur, t, { dx: t.dx * scale, dy: t.dy * scale }, search) : null;
-      if (shift && Math.hypot(shift.dx, shift.dy) >= STILL_PX) {
-        t.x += shift.dx;
-        t.y += shift.dy;
-        mx += shift.dx;
-        my += shift.dy;
-        t.dx = shift.dx;
-        t.dy = shift.dy;
+      const predicted = { dx: t.dx * scale, dy: t.dy * scale };
+      const shift = prev ? this.findShift(prev, cur, t, predicted, search, frame) : null;
+      let move = { dx: 0, dy: 0 };
+      if (shift && shift.quality <= LOST_MATCH) {
+        if (Math.hypot(shift.dx, shift.dy) >= STILL_PX) move = shift;
+        t.coasted = 0;
+      } else if (prev) {
+        // The picture no longer shows the face where it was looked for (or its region left the frame): coast, and ask.
+        if (t.lostAt === undefined) Object.assign(t, { lostAt: atMs, lostSeq: seq });
+        else t.lostSeq = seq;
+        // Leaving the frame (its box over the edge, moving out), it coasts until it is out; elsewhere a few frames.
+        const leaving = (t.x < 0 && t.dx < 0) || (t.y < 0 && t.dy < 0) || (t.x + t.width > frame.width && t.dx > 0) || (t.y + t.height > frame.height && t.dy > 0);
+        if (leaving || t.coasted++ < MAX_COAST) move = predicted;
+        asked.add(frame);
       } else {
-        t.dx = t.dy = 0;
+        // No previous frame to match against (the resolution just changed): on by the last move.
+        move = predicted;
       }
+      t.x += move.dx;
+      t.y += move.dy;
+      mx += move.dx;
+      my += move.dy;
+      t.dx = move.dx;
+      t.dy = move.dy;
       // The head's turn, where the hat tilts with it: measured every frame, so the tilt does not wait for detections.
-      const turn = t.rollDeg !== undefined ? followTurn(t, cur, seq, atMs, mx, my) : null;
+      const turn = t.rollDeg !== undefined && t.lostAt === undefined ? followTurn(t, cur, seq, atMs, mx, my) : null;
       t.turnSeen = turn !== null;
       if (turn !== null) {
         t.rollDeg! += turn;
@@ -249,10 +318,96 @@ export class BoxTracker {
       t.movedY[i] = my;
       t.turned[i] = turned;
       t.seqs[i] = seq;
+      // A face whose centre left the frame is gone: its hat goes with it.
+      const cx = t.x + t.width / 2;
+      const cy = t.y + t.height / 2;
+      if (cx < 0 || cy < 0 || cx >= frame.width || cy >= frame.height) left.push(t);
     }
-    this.spareLuma = prev;
+    if (left.length) {
+      this.tracks = this.tracks.filter((t) => !left.includes(t));
+      this.watchUntil = atMs + WATCH_MS;
+      asked.add(frame);
+    }
+    this.keepLuma(seq, atMs, cur);
     this.prevLuma = cur;
     return seq;
+  }
+
+  /**
+   * The sender changed its resolution (a browser short of CPU sends smaller frames): the boxes
+   * are scaled to the new frame, the kept frames (of the old size) dropped, and a detection asked for.
+   */
+  private resized(frame: VideoFrame): void {
+    const kx = frame.width / this.frameW;
+    const ky = frame.height / this.frameH;
+    for (const t of this.tracks) {
+      Object.assign(t, { x: t.x * kx, y: t.y * ky, width: t.width * kx, height: t.height * ky, dx: t.dx * kx, dy: t.dy * ky, turnRef: undefined });
+      t.seqs.fill(-1);
+    }
+    this.lumas.length = 0;
+    this.prevLuma = undefined;
+    this.spareLuma = undefined;
+    asked.add(frame);
+  }
+
+  /** The face's move between two frames: searched around its last move, again around a match on the window's border, and wider if poor. */
+  private findShift(prev: Luma, cur: Luma, box: Rect, predicted: { dx: number; dy: number }, search: number, frame?: VideoFrame): Shift | null {
+    // Where cur was computed only around the faces, the part a wider search needs is computed first.
+    const widen = (r: Rect) => {
+      if (frame && !(r.x >= cur.valid.x && r.y >= cur.valid.y && r.x + r.width <= cur.valid.x + cur.valid.width && r.y + r.height <= cur.valid.y + cur.valid.height)) halfLuma(frame, union([cur.valid, r]), cur);
+    };
+    let shift = faceShift(prev, cur, box, predicted, search);
+    // Two searches are compared by their best match's differences (quality depends on the window).
+    for (let i = 0; i < 2 && shift?.atBorder; i++) {
+      widen(lumaNeeded(box, shift, search));
+      const again = faceShift(prev, cur, box, shift, search);
+      if (!again || again.sad >= shift.sad) break;
+      shift = again;
+    }
+    if (!shift || shift.quality > POOR_MATCH) {
+      widen(lumaNeeded(box, predicted, 3 * search));
+      const wide = faceShift(prev, cur, box, predicted, 3 * search);
+      if (wide && (!shift || wide.sad < shift.sad)) shift = wide;
+    }
+    return shift;
+  }
+
+  /** A luma buffer to compute the next frame into: the oldest kept one once LUMA_FRAMES are kept, else the spare. */
+  private recycledLuma(): Luma | undefined {
+    if (this.lumas.length >= LUMA_FRAMES) return this.lumas.shift()!.luma;
+    const spare = this.spareLuma;
+    this.spareLuma = undefined;
+    return spare;
+  }
+
+  private keepLuma(seq: number, at: number, luma: Luma): void {
+    // Only the frames since the last one kept are consecutive; an older run is useless for carrying.
+    const newest = this.lumas[this.lumas.length - 1];
+    if (newest && newest.seq !== seq - 1) {
+      this.spareLuma = this.lumas.pop()?.luma;
+      this.lumas.length = 0;
+    }
+    this.lumas.push({ seq, at, luma });
+  }
+
+  /**
+   * A box seen on frame `seq`, carried to now through the kept frames (block matching frame to
+   * frame, as follow does); where a frame is missing or the match fails, as far as it got.
+   */
+  private carry(box: Rect, seq: number): { box: Rect; dx: number; dy: number } {
+    let b = { ...box };
+    let move = { dx: 0, dy: 0 };
+    const start = this.lumas.findIndex((l) => l.seq === seq);
+    if (start < 0) return { box: b, dx: 0, dy: 0 };
+    for (let k = start + 1; k < this.lumas.length; k++) {
+      const a = this.lumas[k - 1]!;
+      const c = this.lumas[k]!;
+      const shift = this.findShift(a.luma, c.luma, b, move, searchFor(c.at - a.at));
+      if (!shift || shift.quality > LOST_MATCH) break;
+      move = { dx: shift.dx, dy: shift.dy };
+      b = { ...b, x: b.x + shift.dx, y: b.y + shift.dy };
+    }
+    return { box: b, dx: move.dx, dy: move.dy };
   }
 
   /**
@@ -262,11 +417,12 @@ export class BoxTracker {
    */
   update(detections: readonly FaceBox[], seq = this.seq): FaceBox[] {
     const moved = this.tracks.map((t) => movedSince(t, seq, this.seq));
+    // Where every face was on the detection's frame (a lost face's motion since is not known: where it is).
+    const then = this.tracks.map((track, t) => (track.lostSeq >= seq ? { ...track } : { ...track, x: track.x - moved[t]!.dx, y: track.y - moved[t]!.dy }));
     // Greedy matching, closest pairs first: a handful of faces at most, so O(n·m log) is nothing.
     const pairs: Array<{ t: number; d: number; dist: number }> = [];
     this.tracks.forEach((track, t) => detections.forEach((det, d) => {
-      const then = { ...track, x: track.x - moved[t]!.dx, y: track.y - moved[t]!.dy };
-      const dist = centreDistance(then, det) / Math.max(track.width, track.height, det.width, det.height);
+      const dist = centreDistance(then[t]!, det) / Math.max(track.width, track.height, det.width, det.height);
       if (dist < this.maxJump) pairs.push({ t, d, dist });
     }));
     pairs.sort((a, b) => a.dist - b.dist);
@@ -279,6 +435,15 @@ export class BoxTracker {
       detUsed.add(d);
       const track = this.tracks[t]!;
       const det = detections[d]!;
+      if (track.lostSeq >= seq) {
+        // Lost since the detection's frame: its box there is not known, so the detection, carried
+        // to now, places it (its size smoothed: a head turning away is found smaller).
+        const [w, h] = [track.width + a * (det.width - track.width), track.height + a * (det.height - track.height)];
+        this.place(track, det, seq, moved[t]!.turn);
+        const [cx, cy] = [track.x + track.width / 2, track.y + track.height / 2];
+        Object.assign(track, { x: cx - w / 2, y: cy - h / 2, width: w, height: h });
+        continue;
+      }
       // Centres and sizes are smoothed apart, so a size change does not drag the centre.
       const cx = det.x + det.width / 2 + moved[t]!.dx;
       const cy = det.y + det.height / 2 + moved[t]!.dy;
@@ -290,32 +455,50 @@ export class BoxTracker {
       track.y = tcy - track.height / 2;
       this.correctRoll(track, det, moved[t]!.turn, seq);
       track.eyes = smoothEyes(track.eyes, det.eyes, a);
-      track.missed = 0;
+      Object.assign(track, { missed: 0, hitAt: this.timeOf(this.seq), lostAt: undefined, coasted: 0 });
     }
-    // A detection near no face's track, but near an unmatched one, is that face lost by the
-    // motion search (too far between two frames, e.g. at a few fps under load): the track jumps
-    // to it, rather than leaving a second hat behind for maxMissed detections.
-    detections.forEach((det, d) => {
-      if (detUsed.has(d)) return;
-      const lost = this.tracks.findIndex((track, t) => !trackHit.has(t) && centreDistance(track, det) < SNAP_DISTANCE * Math.max(track.width, det.width));
-      if (lost < 0) return;
-      const track = this.tracks[lost]!;
-      Object.assign(track, { x: det.x, y: det.y, width: det.width, height: det.height, eyes: det.eyes && { ...det.eyes }, missed: 0, dx: 0, dy: 0 });
-      this.correctRoll(track, det, moved[lost]!.turn, seq);
-      trackHit.add(lost);
+    // A detection overlapping a face it matched is that face found twice, or a "face" made of two
+    // faces' halves where one stands above the other (TinyFaceDetector finds one there): no hat.
+    const phantom = (det: FaceBox) => then.some((box, t) => trackHit.has(t) && overlapOfSmaller(box, det) > NEW_FACE_MAX_OVERLAP);
+    // A detection no face explains, and a face the detection did not find: the face moved there
+    // (too far for the motion search, e.g. on frames far apart under load, or while it was lost).
+    // It takes the face over however far, nearest first, rather than leaving a second hat behind.
+    const spare: Array<{ t: number; d: number; dist: number }> = [];
+    this.tracks.forEach((track, t) => detections.forEach((det, d) => {
+      if (!trackHit.has(t) && !detUsed.has(d) && !phantom(det)) spare.push({ t, d, dist: centreDistance(then[t]!, det) });
+    }));
+    spare.sort((x, y) => x.dist - y.dist);
+    for (const { t, d } of spare) {
+      if (trackHit.has(t) || detUsed.has(d)) continue;
+      this.place(this.tracks[t]!, detections[d]!, seq, moved[t]!.turn);
+      trackHit.add(t);
       detUsed.add(d);
-    });
-    // Where every face was on the detection's frame, to tell a new face from another find of one already followed.
-    const then = this.tracks.map((track, t) => ({ ...track, x: track.x - moved[t]!.dx, y: track.y - moved[t]!.dy }));
-    this.tracks = this.tracks.filter((track, t) => trackHit.has(t) || ++track.missed <= this.maxMissed);
+    }
+    const before = this.tracks.length;
+    // A lost face over the frame's edge that the detection did not find has left; others go
+    // once detections have missed them maxMissed times and for KEEP_MS (asked-for detections
+    // come fast, and a head turned away for a moment is not found but still there).
+    const over = (t: Track) => t.x < 0 || t.y < 0 || t.x + t.width > this.frameW || t.y + t.height > this.frameH;
+    const now = this.timeOf(this.seq);
+    const keep = (t: Track) => ++t.missed <= this.maxMissed || (now - t.hitAt < KEEP_MS && t.missed <= 4 * this.maxMissed);
+    this.tracks = this.tracks.filter((track, t) => trackHit.has(t) || (keep(track) && !(track.lostAt !== undefined && over(track))));
+    if (this.tracks.length < before) this.watchUntil = this.timeOf(this.seq) + WATCH_MS;
     detections.forEach((det, d) => {
       if (detUsed.has(d)) return;
-      // Overlapping a face already followed, it is that face found twice, or a "face" made of two
-      // faces' halves where one stands above the other (TinyFaceDetector finds one there): no hat.
+      // Overlapping a face already followed, it is that face found twice (see phantom): no hat.
       if (then.some((box) => overlapOfSmaller(box, det) > NEW_FACE_MAX_OVERLAP)) return;
-      this.tracks.push(newTrack(det, this.faces++, this.seq, this.timeOf(seq)));
+      const track = newTrack(det, this.faces++, this.seq, this.timeOf(seq));
+      this.place(track, det, seq, 0);
+      this.tracks.push(track);
     });
     return this.boxes;
+  }
+
+  /** Puts a face where a detection of frame `seq` shows it, carried to now through the kept frames. */
+  private place(track: Track, det: FaceBox, seq: number, turnedSince: number): void {
+    const { box, dx, dy } = this.carry(det, seq);
+    Object.assign(track, { x: box.x, y: box.y, width: det.width, height: det.height, eyes: det.eyes && { ...det.eyes }, missed: 0, hitAt: this.timeOf(this.seq), dx, dy, lostAt: undefined, lostSeq: -1, coasted: 0, turnRef: undefined });
+    this.correctRoll(track, det, turnedSince, seq);
   }
 
   /**
@@ -367,4 +550,13 @@ function union(rects: readonly Rect[]): Rect {
   const x = Math.min(...rects.map((r) => r.x));
   const y = Math.min(...rects.map((r) => r.y));
   return { x, y, width: Math.max(...rects.map((r) => r.x + r.width)) - x, height: Math.max(...rects.map((r) => r.y + r.height)) - y };
+}
+
+/**
+ * Whether the tracker that followed this frame asked for a detection of it: a face is lost, was
+ * just dropped or left, or the frame came long after the last. detection-service.ts runs such a
+ * detection outside its budget (FaceOverlayFilter offers every frame it follows).
+ */
+export function wantsDetection(frame: VideoFrame): boolean {
+  return asked.has(frame);
 }

@@ -12,11 +12,16 @@
  * share of the time that shrinks while the machine has no CPU to spare (after a detection
  * that took d ms, the next starts ≥ d·(1 − duty)/duty ms later). d is wall time, so on a
  * machine short of CPU detections also get slower and therefore rarer. Exempt: a filter's
- * first detection (a new session's hat does not wait behind the others' budget) and one whose
- * last started MAX_INTERVAL_MS ago.
+ * first detection (a new session's hat does not wait behind the others' budget), one whose
+ * last started MAX_INTERVAL_MS ago, and one the filter's tracker asked for (box-tracker.ts
+ * wantsDetection: a face lost by the motion search, one just gone, frames far apart), at most
+ * one every URGENT_MIN_MS per filter: under overload a lost face is found again within a
+ * detection or two, at the cost of some of the video's CPU (issue 25: a slower mirror, never a
+ * hat beside the face).
  */
 import { i420Size, type VideoFrame } from '../media/frames.js';
 import { DEFAULT_BUDGET, DetectorBudget, SAMPLE_MS, type BudgetOptions } from './detector-budget.js';
+import { wantsDetection } from './box-tracker.js';
 import { DETECT_MAX_WIDTH, FaceDetector, type FaceBox } from './face-detector.js';
 
 export interface DetectionClient {
@@ -31,6 +36,8 @@ interface Entry {
   tag: number;
   landmarks: boolean;
   lastStart: number;
+  /** The offered frame's tracker asked for a detection (outside the budget). */
+  urgent: boolean;
 }
 
 export const DEFAULT_MAX_DETECTIONS_PER_SECOND = 15;
@@ -40,6 +47,8 @@ export const DEFAULT_MAX_DETECTIONS_PER_SECOND = 15;
  * leave.
  */
 export const MAX_INTERVAL_MS = 2000;
+/** A detection a tracker asks for starts at most this often per filter, budget or not. */
+export const URGENT_MIN_MS = 200;
 const RETRY_AFTER_FAILURE_MS = 5000;
 /** Inferences run by warmUp (the first two are the slow ones). */
 const WARM_UP_INFERENCES = 2;
@@ -100,15 +109,17 @@ export class DetectionService {
   /**
    * Offers a client's newest frame, with a tag that comes back with its result; the previous
    * one it offered, if not yet taken, is dropped. `landmarks`: also find each face's roll.
+   * `urgent`: run it outside the budget (by default, when the frame's tracker asked for it).
    */
-  offer(client: DetectionClient, frame: VideoFrame, tag = 0, landmarks = false): void {
+  offer(client: DetectionClient, frame: VideoFrame, tag = 0, landmarks = false, urgent = wantsDetection(frame)): void {
     if (this.closed) return;
     let entry = this.clients.get(client);
-    if (!entry) this.clients.set(client, (entry = { lastStart: 0, tag, landmarks }));
+    if (!entry) this.clients.set(client, (entry = { lastStart: 0, tag, landmarks, urgent }));
     this.sampler ??= setInterval(() => this.budget.sample(), SAMPLE_MS).unref();
     entry.frame = frame;
     entry.tag = tag;
     entry.landmarks = landmarks;
+    entry.urgent = urgent;
     this.pump();
   }
 
@@ -146,17 +157,20 @@ export class DetectionService {
     const waiting = [...this.clients].filter(([, e]) => e.frame);
     if (!waiting.length) return;
     const minGap = 1000 / this.maxPerSecond;
-    // Round robin: of the clients due, the one served longest ago (a new client first).
-    const due = waiting
-      .filter(([, e]) => now - e.lastStart >= minGap)
-      .reduce<(typeof waiting)[number] | undefined>((a, b) => (a && a[1].lastStart <= b[1].lastStart ? a : b), undefined);
     // The budget never holds back a filter's first detection (its hat appears as soon as it
-    // can), nor one whose last is MAX_INTERVAL_MS old (a face that came or went is seen).
-    const overdue = (e: Entry) => e.lastStart === 0 || now - e.lastStart >= MAX_INTERVAL_MS;
-    if (!due || (now < this.idleUntil && !overdue(due[1]))) {
+    // can), nor one whose last is MAX_INTERVAL_MS old (a face that came or went is seen), nor
+    // one its tracker asked for (URGENT_MIN_MS after its last).
+    const overdue = (e: Entry) => e.lastStart === 0 || now - e.lastStart >= MAX_INTERVAL_MS || (e.urgent && now - e.lastStart >= URGENT_MIN_MS);
+    // Round robin: of the clients due, the one served longest ago (a new client first); while the
+    // budget holds detections back, only those it does not hold back.
+    const resting = now < this.idleUntil;
+    const due = waiting
+      .filter(([, e]) => now - e.lastStart >= minGap && (!resting || overdue(e)))
+      .reduce<(typeof waiting)[number] | undefined>((a, b) => (a && a[1].lastStart <= b[1].lastStart ? a : b), undefined);
+    if (!due) {
       // Clients waiting on their rate limit or on the budget get their turn when it expires.
       const nextDue = Math.min(...waiting.map(([, e]) => e.lastStart + minGap));
-      const deadline = Math.min(...waiting.map(([, e]) => e.lastStart + MAX_INTERVAL_MS));
+      const deadline = Math.min(...waiting.map(([, e]) => e.lastStart + (e.urgent ? Math.max(minGap, URGENT_MIN_MS) : MAX_INTERVAL_MS)));
       return this.pumpAt(Math.min(Math.max(nextDue, this.idleUntil), deadline));
     }
     const [client, entry] = due;

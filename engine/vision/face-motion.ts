@@ -70,30 +70,75 @@ export function halfLuma(frame: VideoFrame, region?: Rect, reuse?: Luma): Luma {
   return out;
 }
 
+/** What faceShift found. */
+export interface Shift {
+  /** The face's move, frame px. */
+  dx: number;
+  dy: number;
+  /** A minimum lower than its neighbours both ways: the region has texture to match by. */
+  sharp: boolean;
+  /**
+   * How well it matched: the best offset's differences over the region's own texture (its mean
+   * absolute deviation; 0 = exactly, 1 = no better than a flat guess, and 1 for a flat region).
+   * A face still in the window matches at ≲ 0.3; one that moved out of it, or changed (turned
+   * away), ≳ 0.5.
+   */
+  quality: number;
+  /** The best offset lies on the search window's border (the face may have moved further). */
+  atBorder: boolean;
+  /** The best offset's mean absolute difference per sample (luma levels), to compare two searches. */
+  sad: number;
+}
+
+/** What a half-res px of change from the predicted move costs in the search, in luma levels a sample. */
+const MOVE_COST = 0.25;
+/** A region whose luma varies less than this (mean absolute deviation, levels) has no texture to match by: a flat wall, black. */
+export const MIN_TEXTURE = 3;
+
 /**
  * The face's move (frame pixels) from `prev` to `cur`, given its box in `prev` (frame pixels)
- * and its previous move as the centre of a ±search (half-res px) window; null where the face region is too small
- * or too close to the frame's edges to match.
+ * and its previous move as the centre of a ±search (half-res px) window; null where the face
+ * region is too small, outside what was computed of `prev`, or where no displaced copy of it
+ * lies in what was computed of `cur`. Near the frame's edges the window is cut to what lies
+ * inside (a face leaving the frame is followed until its region reaches the edge).
  */
-export function faceShift(prev: Luma, cur: Luma, box: Rect, predicted: { dx: number; dy: number }, search = SEARCH): { dx: number; dy: number; sharp: boolean } | null {
+export function faceShift(prev: Luma, cur: Luma, box: Rect, predicted: { dx: number; dy: number }, search = SEARCH): Shift | null {
   const side = Math.floor((Math.min(box.width, box.height) / 2) * REGION_FRACTION);
   if (side < MIN_REGION) return null;
   const px = Math.round(predicted.dx / 2);
   const py = Math.round(predicted.dy / 2);
   const rx = Math.round((box.x + box.width / 2) / 2 - side / 2);
   const ry = Math.round((box.y + box.height / 2) / 2 - side / 2);
-  // The region must lie in what was computed of `prev`, and every displaced copy of it in `cur`.
-  const margin = search + 2;
+  // The region must lie in what was computed of `prev`; its displaced copies are cut to what was computed of `cur`.
   if (!inside(prev.valid, rx, ry, side, side)) return null;
-  if (!inside(cur.valid, rx + px - margin, ry + py - margin, side + 2 * margin, side + 2 * margin)) return null;
+  const lim = search + 2;
+  const iLo = Math.max(-lim, cur.valid.x - (rx + px));
+  const iHi = Math.min(lim, cur.valid.x + cur.valid.width - side - (rx + px));
+  const jLo = Math.max(-lim, cur.valid.y - (ry + py));
+  const jHi = Math.min(lim, cur.valid.y + cur.valid.height - side - (ry + py));
+  // Every offset of the window (less the refinement's ±2) must be possible, or the window is cut to where it is.
+  const sLoI = Math.max(-search, iLo);
+  const sHiI = Math.min(search, iHi);
+  const sLoJ = Math.max(-search, jLo);
+  const sHiJ = Math.min(search, jHi);
+  if (sLoI > sHiI || sLoJ > sHiJ) return null;
 
   const w = prev.width;
   const a = prev.data;
   const b = cur.data;
-  const span = 2 * search + 5; // offsets −(search + 2) … search + 2 from the prediction
+  // The region's own texture: nothing to match by on a flat one (any offset fits it).
+  let total = 0;
+  let count = 0;
+  for (let y = 0; y < side; y += 2) for (let x = 0; x < side; x += 2) (total += a[(ry + y) * w + rx + x]!), count++;
+  const level = total / count;
+  let deviation = 0;
+  for (let y = 0; y < side; y += 2) for (let x = 0; x < side; x += 2) deviation += Math.abs(a[(ry + y) * w + rx + x]! - level);
+  const flat = deviation / count < MIN_TEXTURE;
+  const span = 2 * lim + 1; // offsets −lim … lim from the prediction
   const sad = new Float64Array(span * span).fill(-1);
   const at = (i: number, j: number): number => {
-    const k = (j + search + 2) * span + i + search + 2;
+    if (i < iLo || i > iHi || j < jLo || j > jHi) return Infinity;
+    const k = (j + lim) * span + i + lim;
     if (sad[k]! >= 0) return sad[k]!;
     let s = 0;
     for (let y = 0; y < side; y += 2) {
@@ -107,22 +152,33 @@ export function faceShift(prev: Luma, cur: Luma, box: Rect, predicted: { dx: num
     return (sad[k] = s);
   };
   // Coarse to fine: every other offset first, then the best one's neighbours, until none is better.
-  let bi = 0;
-  let bj = 0;
-  for (let j = -search; j <= search; j += 2) for (let i = -search; i <= search; i += 2) if (at(i, j) < at(bi, bj)) (bi = i), (bj = j);
+  // Each half-res px away from the prediction costs MOVE_COST levels a sample: of two near-equal
+  // matches (a face with little texture one way, turned to a sliver) the smaller change of motion wins.
+  const samples = Math.ceil(side / 2) ** 2;
+  const cost = (i: number, j: number) => at(i, j) + MOVE_COST * samples * (Math.abs(i) + Math.abs(j));
+  let bi = Math.max(sLoI, Math.min(sHiI, 0));
+  let bj = Math.max(sLoJ, Math.min(sHiJ, 0));
+  for (let j = sLoJ; j <= sHiJ; j += 2) for (let i = sLoI; i <= sHiI; i += 2) {
+    if (cost(i, j) < cost(bi, bj)) (bi = i), (bj = j);
+  }
   for (let moved = true; moved; ) {
     moved = false;
     const [ci, cj] = [bi, bj];
     for (let j = cj - 1; j <= cj + 1; j++) for (let i = ci - 1; i <= ci + 1; i++) {
       if (Math.abs(i) > search + 1 || Math.abs(j) > search + 1) continue;
-      if (at(i, j) < at(bi, bj)) (bi = i), (bj = j), (moved = true);
+      if (cost(i, j) < cost(bi, bj)) (bi = i), (bj = j), (moved = true);
     }
   }
-  const fx = bi + parabola(at(bi - 1, bj), at(bi, bj), at(bi + 1, bj));
-  const fy = bj + parabola(at(bi, bj - 1), at(bi, bj), at(bi, bj + 1));
-  // A minimum lower than its neighbours both ways: the region has texture to match by.
-  const sharp = at(bi - 1, bj) + at(bi + 1, bj) > 2 * at(bi, bj) && at(bi, bj - 1) + at(bi, bj + 1) > 2 * at(bi, bj);
-  return { dx: 2 * (px + fx), dy: 2 * (py + fy), sharp };
+  const best = at(bi, bj);
+  const refine = (l: number, r: number) => (Number.isFinite(l) && Number.isFinite(r) ? parabola(l, best, r) : 0);
+  const fx = bi + refine(at(bi - 1, bj), at(bi + 1, bj));
+  const fy = bj + refine(at(bi, bj - 1), at(bi, bj + 1));
+  const sharp = at(bi - 1, bj) + at(bi + 1, bj) > 2 * best && at(bi, bj - 1) + at(bi, bj + 1) > 2 * best;
+  // The border of the whole window, not of a window cut by the frame's edge (the face cannot be beyond it).
+  const atBorder = (bi <= -search + 1 && sLoI === -search) || (bi >= search - 1 && sHiI === search) || (bj <= -search + 1 && sLoJ === -search) || (bj >= search - 1 && sHiJ === search);
+  // Against the region's own texture, so two windows' matches compare (flat: no evidence, the worst).
+  const quality = flat ? 1 : Math.min(1, best / deviation);
+  return { dx: 2 * (px + fx), dy: 2 * (py + fy), sharp, quality, atBorder, sad: best / count };
 }
 
 
