@@ -84,7 +84,9 @@ test('npm run bench -- --client chromium: Starts and a session measured from rea
     assert.ok(run.cameraFps.min! > 0 && run.cameraFps.min! <= 30 * 1.05, `${pipeline}: camera fps ${run.cameraFps.min}`);
     // Every latency pairs a mirror counter with the camera's showing of it, so there is at most one per mirror frame.
     assert.ok(run.latencyMs.n > 0 && run.latencyMs.n <= Math.ceil(run.fps.max! * run.seconds) + 3, `${pipeline}: ${run.latencyMs.n} latencies`);
-    assert.ok(run.latencyMs.p50! > 0 && run.latencyMs.p50! < 2000, `${pipeline}: latency p50 ${run.latencyMs.p50} ms`);
+    // Through the engine a frame is at least one presentation behind the preview. The in-page
+    // loopback can be presented in the same vsync as the preview (p50 0 ms in CI, quiet machine).
+    assert.ok(run.latencyMs.p50! < 2000 && (pipeline === 'loopback' || run.latencyMs.p50! > 0), `${pipeline}: latency p50 ${run.latencyMs.p50} ms`);
   }
   assert.equal(b.latencyVsLoopback.length, 1);
 });
