@@ -69,10 +69,10 @@ export interface KmsConnectionOptions {
   log?: (line: string) => void;
 }
 
-/** The media server answered a request with an error (JSON-RPC error: code + message). */
 /** getPipelines asked this often when a pipeline is released while it is answered (#countPipelines). */
 const COUNT_PIPELINES_TRIES = 3;
 
+/** The media server answered a request with an error (JSON-RPC error: code + message). */
 export class KmsAnswerError extends MirrorError {
   constructor(
     readonly operation: string,

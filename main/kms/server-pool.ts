@@ -181,7 +181,10 @@ export class MediaServerPool {
       if (error.problem === 'kms-timeout' && s.state === 'up' && ++s.slowChecks < MAX_SLOW_CHECKS) return;
       // A server that answered (with an error) is there: dropping its connection would end its
       // mirrors and strand their pipelines until its session expires. Its last counts stand.
-      if (err instanceof KmsAnswerError && s.state === 'up') return this.#o.log(`media server ${s.uri} answered its load check with an error: ${error.message}`);
+      if (err instanceof KmsAnswerError && s.state === 'up') {
+        this.#o.log(`media server ${s.uri} answered its load check with an error: ${error.message}`);
+        return;
+      }
       this.#markDown(s, error.message);
     }
   }

@@ -157,7 +157,10 @@ export class FakeCameraPeer extends EventEmitter<{ iceCandidate: [IceCandidate] 
    * on the JS thread while libwebrtc adds candidates to them on its own, and crashes
    * (engine/media/rtc-peer.ts localSdpCache).
    */
-  remoteSdp: string | undefined;
+  get remoteSdp(): string | undefined {
+    return this.#remoteSdp;
+  }
+  #remoteSdp: string | undefined;
   readonly #sentAt = new Float64Array(65536).fill(NaN);
   #timer: NodeJS.Timeout | undefined;
   #started = false;
@@ -217,13 +220,13 @@ export class FakeCameraPeer extends EventEmitter<{ iceCandidate: [IceCandidate] 
       throw new Error(`not an SDP answer: ${typeof sdp === 'string' ? JSON.stringify(sdp.slice(0, 40)) : String(sdp)}`);
     }
     await this.pc.setRemoteDescription({ type: 'answer', sdp });
-    this.remoteSdp = sdp;
+    this.#remoteSdp = sdp;
     for (const c of this.#pendingCandidates.splice(0)) await this.pc.addIceCandidate(c);
   }
 
   /** Adds a remote candidate (queued until the answer is applied: servers may trickle before). */
   async addIceCandidate(c: IceCandidate): Promise<void> {
-    if (this.remoteSdp === undefined) this.#pendingCandidates.push(c);
+    if (this.#remoteSdp === undefined) this.#pendingCandidates.push(c);
     else await this.pc.addIceCandidate(c);
   }
 
