@@ -9,9 +9,9 @@ import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { i420Size, type VideoFrame } from '../engine/media/frames.js';
 import { downscaleI420ToRgb } from '../engine/vision/downscale.js';
-import { FaceDetector, type FaceBox } from '../engine/vision/face-detector.js';
+import { FaceDetector, toHaarBox, type FaceBox } from '../engine/vision/face-detector.js';
 import { FIXTURES_DIR, loadBackgroundI420 } from './helpers/video-fixtures.js';
-import { poseAt, renderClip } from '../bench/motion-clips.js';
+import { boxOf, poseAt, renderClip, type ClipName } from '../bench/motion-clips.js';
 
 /** KMS 7's Haar box for the 'face' background (astronaut 480×480 at x=80 on 640×480). */
 const KMS_FACE = { x: 238, y: 57, width: 101, height: 101 };
@@ -47,6 +47,33 @@ describe('FaceDetector', () => {
     }
     const [plain] = await detector.detect({ width: 640, height: 480, data: frames[30]! });
     assert.equal(plain?.rollDeg, undefined);
+  });
+
+  it('with landmarks, places the box by the eyes: within 2.5 px of the face, its side within 3 px, wherever the face is (the network\'s box alone: 4.5–8 px)', async (t) => {
+    for (const clip of ['fast-v4', 'roll'] as ClipName[]) {
+      const frames = await renderClip(clip, 640, 480);
+      let [centreOff, sideOff] = [0, 0];
+      for (let n = 0; n < 120; n += 3) {
+        const [b] = await detector.detect({ width: 640, height: 480, data: frames[n]! }, { landmarks: true });
+        assert.ok(b?.eyes, `${clip} frame ${n}: a face with eyes`);
+        const want = boxOf(poseAt(clip, n, 640, 480));
+        centreOff = Math.max(centreOff, Math.hypot(b.x + b.width / 2 - want.x - want.width / 2, b.y + b.height / 2 - want.y - want.height / 2));
+        sideOff = Math.max(sideOff, Math.abs(b.width - want.width));
+      }
+      t.diagnostic(`${clip}: centre up to ${centreOff.toFixed(2)} px off, side up to ${sideOff.toFixed(2)} px`);
+      assert.ok(centreOff <= 2.5, `${clip}: centre up to ${centreOff.toFixed(2)} px off`);
+      assert.ok(sideOff <= 3, `${clip}: side up to ${sideOff.toFixed(2)} px off`);
+    }
+  });
+
+  it('keeps the network\'s box where the eyes disagree with it on the face\'s size (a head turned sideways)', () => {
+    const network = { x: 224.15, y: 70.61, width: 126.91, height: 104.95, rollDeg: 0 };
+    const byEyes = toHaarBox({ ...network, eyesPx: { left: [270.31, 95.4], right: [310.31, 95.4] } });
+    const narrow = toHaarBox({ ...network, eyesPx: { left: [280.31, 95.4], right: [300.31, 95.4] } });
+    const plain = toHaarBox(network);
+    assert.deepEqual({ ...narrow, eyes: undefined }, { ...plain, eyes: undefined }, 'eyes half as far apart: the network\'s box');
+    assert.notDeepEqual({ ...byEyes, eyes: undefined }, { ...plain, eyes: undefined }, 'eyes that agree place it');
+    assert.equal(byEyes.width, 101);
   });
 
   it('finds the astronaut where KMS\'s Haar cascade does', async () => {

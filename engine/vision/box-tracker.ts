@@ -17,7 +17,9 @@
  *   with a window three times as wide;
  * - still poor, the face is `lost`: it coasts a few frames on its last move, and every frame it
  *   is lost asks for a detection outside the detector's budget (wantsDetection, read by
- *   detection-service.ts), as do the frames of the WATCH_MS after a face was dropped or left;
+ *   detection-service.ts), as do the frames of the WATCH_MS after a face was dropped or left,
+ *   and those of a face the picture alone has moved more than its width since a detection last
+ *   found it (what is followed may be the picture beside the face);
  * - a detection no followed face explains takes over a face the detection did not find, however
  *   far (the face moved, the detection shows where: one hat, not a second one beside it), and
  *   is carried from its frame to now through the frames kept meanwhile (a detection that
@@ -45,8 +47,9 @@ interface Track {
   width: number;
   height: number;
   missed: number;
-  /** When a detection last found it (ms). */
+  /** When a detection last found it (ms), and the frame that detection ran on (or, once carried to now, was placed on). */
   hitAt: number;
+  hitSeq: number;
   /**
    * The head's roll when detections carry it: an alpha-beta filter over the detections' rolls,
    * as of time rollAt (ms), turning at rollRate degrees a millisecond. Where the picture shows
@@ -128,6 +131,14 @@ const STILL_PX = 0.35;
 /** A match worse than this (faceShift quality) is searched again wider; still worse, the face is lost. */
 const POOR_MATCH = 0.45;
 const LOST_MATCH = 0.5;
+/**
+ * The wide search's cost of a change of motion (faceShift moveCost; the narrow one's is 0.25): it
+ * runs where the face was not found near its predicted move, and on frames far apart the
+ * prediction can be wrong by a face width (a face going up and down once a second, seen at
+ * 5 fps, turns between two frames; bench/motion-replay.ts fast-d7 --every 6: p95 155 px with
+ * 0.25, 3.9 px with 0.05).
+ */
+const WIDE_MOVE_COST = 0.05;
 /** Frames a lost face moves on by its last move before it stands. */
 const MAX_COAST = 3;
 /** After a face was dropped (it left, or detections stopped finding it), frames ask for detections this long: it may be back. */
@@ -136,13 +147,15 @@ const WATCH_MS = 5000;
 const LUMA_FRAMES = 24;
 /** Frames further apart than this ask for a detection (the picture may have changed more than the search covers). */
 const LARGE_GAP_MS = 250;
+/** A face the picture alone moved further than this (× its width) since a detection found it asks for a detection. */
+const FAR_SINCE_HIT = 1;
 /** A face missed by detections is kept at least this long after the last one that found it (ms). */
 const KEEP_MS = 1000;
 
 function newTrack(b: FaceBox, id: number, seq: number, atMs: number): Track {
   const t: Track = {
     id,
-    x: b.x, y: b.y, width: b.width, height: b.height, rollDeg: b.rollDeg, eyes: b.eyes && { ...b.eyes }, rollAt: atMs, rollRate: 0, turnSeen: false, missed: 0, hitAt: atMs, dx: 0, dy: 0, lostSeq: -1, coasted: 0,
+    x: b.x, y: b.y, width: b.width, height: b.height, rollDeg: b.rollDeg, eyes: b.eyes && { ...b.eyes }, rollAt: atMs, rollRate: 0, turnSeen: false, missed: 0, hitAt: atMs, hitSeq: seq, dx: 0, dy: 0, lostSeq: -1, coasted: 0,
     movedX: new Float64Array(HISTORY), movedY: new Float64Array(HISTORY), turned: new Float64Array(HISTORY), seqs: new Int32Array(HISTORY).fill(-1),
   };
   t.seqs[seq % HISTORY] = seq;
@@ -318,6 +331,10 @@ export class BoxTracker {
       t.movedY[i] = my;
       t.turned[i] = turned;
       t.seqs[i] = seq;
+      // Followed far by the picture alone since a detection last found it: the picture next to
+      // the face (a body, a photo moving with it) may be what is followed; a detection checks.
+      const since = movedSince(t, t.hitSeq, seq);
+      if (Math.hypot(since.dx, since.dy) > FAR_SINCE_HIT * t.width) asked.add(frame);
       // A face whose centre left the frame is gone: its hat goes with it.
       const cx = t.x + t.width / 2;
       const cy = t.y + t.height / 2;
@@ -366,7 +383,7 @@ export class BoxTracker {
     }
     if (!shift || shift.quality > POOR_MATCH) {
       widen(lumaNeeded(box, predicted, 3 * search));
-      const wide = faceShift(prev, cur, box, predicted, 3 * search);
+      const wide = faceShift(prev, cur, box, predicted, 3 * search, WIDE_MOVE_COST);
       if (wide && (!shift || wide.sad < shift.sad)) shift = wide;
     }
     return shift;
@@ -455,7 +472,7 @@ export class BoxTracker {
       track.y = tcy - track.height / 2;
       this.correctRoll(track, det, moved[t]!.turn, seq);
       track.eyes = smoothEyes(track.eyes, det.eyes, a);
-      Object.assign(track, { missed: 0, hitAt: this.timeOf(this.seq), lostAt: undefined, coasted: 0 });
+      Object.assign(track, { missed: 0, hitAt: this.timeOf(this.seq), hitSeq: seq, lostAt: undefined, coasted: 0 });
     }
     // A detection overlapping a face it matched is that face found twice, or a "face" made of two
     // faces' halves where one stands above the other (TinyFaceDetector finds one there): no hat.
@@ -497,7 +514,7 @@ export class BoxTracker {
   /** Puts a face where a detection of frame `seq` shows it, carried to now through the kept frames. */
   private place(track: Track, det: FaceBox, seq: number, turnedSince: number): void {
     const { box, dx, dy } = this.carry(det, seq);
-    Object.assign(track, { x: box.x, y: box.y, width: det.width, height: det.height, eyes: det.eyes && { ...det.eyes }, missed: 0, hitAt: this.timeOf(this.seq), dx, dy, lostAt: undefined, lostSeq: -1, coasted: 0, turnRef: undefined });
+    Object.assign(track, { x: box.x, y: box.y, width: det.width, height: det.height, eyes: det.eyes && { ...det.eyes }, missed: 0, hitAt: this.timeOf(this.seq), hitSeq: this.seq, dx, dy, lostAt: undefined, lostSeq: -1, coasted: 0, turnRef: undefined });
     this.correctRoll(track, det, turnedSince, seq);
   }
 

@@ -93,12 +93,39 @@ export const DETECT_MAX_WIDTH = 320;
 export const HAAR_SIDE = 0.875;
 export const HAAR_DY = -0.135;
 
+/**
+ * Where the landmarks found the eyes (`eyesPx`), the Haar box is placed by them instead: the
+ * network's box moves 2–5 px and changes size by ±4 px from one position of a face to the next
+ * (its 32-px output grid), where the eyes' midpoint and span, from the landmark net's 112-px
+ * crop, stay within ±0.5 px (bench/motion clips, 90-px face). The box is the square of side
+ * span / EYE_SPAN_PER_SIDE centred EYES_TO_CENTRE·side from the eyes' midpoint, along the eye
+ * line; both calibrated like HAAR_SIDE / HAAR_DY, on the same frame: the landmark net's eyes there
+ * are (290.31, 95.40), 40.00 px apart, at 3.27°, against KMS's (238, 57, 101, 101). Where the
+ * two disagree on the size by more than EYES_AGREE (a head turned sideways: the eyes close up
+ * faster than the face narrows; landmarks of a crop that missed the face) the network's box stands.
+ */
+const EYE_SPAN_PER_SIDE = 40.0 / 101;
+/** KMS's box centre from the eyes' midpoint in the eye line's frame (x along it, y down from it), in box sides: (−1.81, 12.10) px turned by −3.27°, / 101. */
+const EYES_TO_CENTRE = [-1.116 / 101, 12.18 / 101] as const;
+const EYES_AGREE = 0.25;
+
 /** Maps a network box (already in full-frame pixels) to the Haar geometry, rounded like OpenCV's integer rects. */
 export function toHaarBox(b: Omit<RawBox, 'score'>): FaceBox {
   const s = Math.sqrt(b.width * b.height);
-  const side = HAAR_SIDE * s;
-  const cx = b.x + b.width / 2;
-  const cy = b.y + b.height / 2 + HAAR_DY * s;
+  let side = HAAR_SIDE * s;
+  let cx = b.x + b.width / 2;
+  let cy = b.y + b.height / 2 + HAAR_DY * s;
+  if (b.eyesPx) {
+    const { left: [lx, ly], right: [rx, ry] } = b.eyesPx;
+    const eyeSide = Math.hypot(rx - lx, ry - ly) / EYE_SPAN_PER_SIDE;
+    if (Math.abs(eyeSide / side - 1) <= EYES_AGREE) {
+      side = eyeSide;
+      const t = Math.atan2(ry - ly, rx - lx);
+      const [ox, oy] = [EYES_TO_CENTRE[0] * side, EYES_TO_CENTRE[1] * side];
+      cx = (lx + rx) / 2 + ox * Math.cos(t) - oy * Math.sin(t);
+      cy = (ly + ry) / 2 + ox * Math.sin(t) + oy * Math.cos(t);
+    }
+  }
   const rounded = Math.round(side);
   const box: FaceBox = { x: Math.round(cx - side / 2), y: Math.round(cy - side / 2), width: rounded, height: rounded };
   if (b.rollDeg !== undefined) box.rollDeg = b.rollDeg;

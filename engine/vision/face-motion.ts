@@ -102,7 +102,7 @@ export const MIN_TEXTURE = 3;
  * lies in what was computed of `cur`. Near the frame's edges the window is cut to what lies
  * inside (a face leaving the frame is followed until its region reaches the edge).
  */
-export function faceShift(prev: Luma, cur: Luma, box: Rect, predicted: { dx: number; dy: number }, search = SEARCH): Shift | null {
+export function faceShift(prev: Luma, cur: Luma, box: Rect, predicted: { dx: number; dy: number }, search = SEARCH, moveCost = MOVE_COST): Shift | null {
   const side = Math.floor((Math.min(box.width, box.height) / 2) * REGION_FRACTION);
   if (side < MIN_REGION) return null;
   const px = Math.round(predicted.dx / 2);
@@ -155,7 +155,7 @@ export function faceShift(prev: Luma, cur: Luma, box: Rect, predicted: { dx: num
   // Each half-res px away from the prediction costs MOVE_COST levels a sample: of two near-equal
   // matches (a face with little texture one way, turned to a sliver) the smaller change of motion wins.
   const samples = Math.ceil(side / 2) ** 2;
-  const cost = (i: number, j: number) => at(i, j) + MOVE_COST * samples * (Math.abs(i) + Math.abs(j));
+  const cost = (i: number, j: number) => at(i, j) + moveCost * samples * (Math.abs(i) + Math.abs(j));
   let bi = Math.max(sLoI, Math.min(sHiI, 0));
   let bj = Math.max(sLoJ, Math.min(sHiJ, 0));
   for (let j = sLoJ; j <= sHiJ; j += 2) for (let i = sLoI; i <= sHiI; i += 2) {
