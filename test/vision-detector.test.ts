@@ -66,14 +66,17 @@ describe('FaceDetector', () => {
     }
   });
 
-  it('keeps the network\'s box where the eyes disagree with it on the face\'s size (a head turned sideways)', () => {
+  it('sizes the box by the larger of the eyes\' span and the mouth\'s distance (a head turned sideways), and keeps the network\'s where the landmarks disagree with it', () => {
+    // The calibration frame's network box (Haar side 101) and landmarks, then the same with the eyes closed up or everything shrunk.
     const network = { x: 224.15, y: 70.61, width: 126.91, height: 104.95, rollDeg: 0 };
-    const byEyes = toHaarBox({ ...network, eyesPx: { left: [270.31, 95.4], right: [310.31, 95.4] } });
-    const narrow = toHaarBox({ ...network, eyesPx: { left: [280.31, 95.4], right: [300.31, 95.4] } });
+    const eyes = (half: number) => ({ left: [290.31 - half, 95.4] as const, right: [290.31 + half, 95.4] as const });
+    const frontal = toHaarBox({ ...network, eyesPx: eyes(20), mouthPx: [290.31, 95.4 + 39.96] });
+    const turned = toHaarBox({ ...network, eyesPx: eyes(12), mouthPx: [290.31, 95.4 + 39.96] });
+    const missed = toHaarBox({ ...network, eyesPx: eyes(10), mouthPx: [290.31, 95.4 + 20] });
     const plain = toHaarBox(network);
-    assert.deepEqual({ ...narrow, eyes: undefined }, { ...plain, eyes: undefined }, 'eyes half as far apart: the network\'s box');
-    assert.notDeepEqual({ ...byEyes, eyes: undefined }, { ...plain, eyes: undefined }, 'eyes that agree place it');
-    assert.equal(byEyes.width, 101);
+    assert.deepEqual([frontal.width, frontal.sizeUnsure], [101, undefined], 'frontal: the landmarks\' size');
+    assert.deepEqual([turned.width, turned.sizeUnsure], [101, undefined], 'eyes closed up to 0.6: the mouth\'s size');
+    assert.deepEqual({ ...missed, eyes: undefined }, { ...plain, eyes: undefined, sizeUnsure: true }, 'landmarks half the size: the network\'s box, unsure');
   });
 
   it('finds the astronaut where KMS\'s Haar cascade does', async () => {

@@ -99,6 +99,15 @@ describe('BoxTracker', () => {
     assert.equal(tracker.update([box(100, 100), box(100, 230), box(300, 165)]).length, 3, 'a face beside them is a new one');
   });
 
+  it('moves a face to a detection unsure of its size (a head turned far sideways), but keeps its size', () => {
+    const tracker = new BoxTracker();
+    tracker.update([box(100, 100)]);
+    const [unsure] = tracker.update([{ x: 130, y: 120, width: 60, height: 60, sizeUnsure: true }]);
+    assert.deepEqual(shapes([unsure!]), [box(105, 100)], 'centre half way to the detection\'s, size kept');
+    const [sure] = tracker.update([{ x: 130, y: 120, width: 60, height: 60 }]);
+    assert.equal(sure!.width, 80, 'a sure detection\'s size is smoothed in');
+  });
+
   it('rejects a smoothing weight outside (0, 1]', () => {
     assert.throws(() => new BoxTracker({ smoothing: 0 }), RangeError);
     assert.throws(() => new BoxTracker({ smoothing: 1.5 }), RangeError);

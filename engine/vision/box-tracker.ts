@@ -454,11 +454,14 @@ export class BoxTracker {
       const det = detections[d]!;
       if (track.lostSeq >= seq) {
         // Lost since the detection's frame: its box there is not known, so the detection, carried
-        // to now, places it (its size smoothed: a head turning away is found smaller).
-        const [w, h] = [track.width + a * (det.width - track.width), track.height + a * (det.height - track.height)];
+        // to now, places it (its size smoothed: a head turning away is found smaller; kept where
+        // the detection's landmarks disagree with its size).
+        const b = det.sizeUnsure ? 0 : a;
+        const [w, h] = [track.width + b * (det.width - track.width), track.height + b * (det.height - track.height)];
+        const eyes = det.sizeUnsure ? track.eyes : undefined;
         this.place(track, det, seq, moved[t]!.turn);
         const [cx, cy] = [track.x + track.width / 2, track.y + track.height / 2];
-        Object.assign(track, { x: cx - w / 2, y: cy - h / 2, width: w, height: h });
+        Object.assign(track, { x: cx - w / 2, y: cy - h / 2, width: w, height: h }, eyes && { eyes });
         continue;
       }
       // Centres and sizes are smoothed apart, so a size change does not drag the centre.
@@ -466,12 +469,15 @@ export class BoxTracker {
       const cy = det.y + det.height / 2 + moved[t]!.dy;
       const tcx = track.x + track.width / 2 + a * (cx - (track.x + track.width / 2));
       const tcy = track.y + track.height / 2 + a * (cy - (track.y + track.height / 2));
-      track.width += a * (det.width - track.width);
-      track.height += a * (det.height - track.height);
+      // A head turned far sideways is found much smaller, with landmarks that disagree: where it is, not its size.
+      if (!det.sizeUnsure) {
+        track.width += a * (det.width - track.width);
+        track.height += a * (det.height - track.height);
+        this.correctRoll(track, det, moved[t]!.turn, seq);
+        track.eyes = smoothEyes(track.eyes, det.eyes, a);
+      }
       track.x = tcx - track.width / 2;
       track.y = tcy - track.height / 2;
-      this.correctRoll(track, det, moved[t]!.turn, seq);
-      track.eyes = smoothEyes(track.eyes, det.eyes, a);
       Object.assign(track, { missed: 0, hitAt: this.timeOf(this.seq), hitSeq: seq, lostAt: undefined, coasted: 0 });
     }
     // A detection overlapping a face it matched is that face found twice, or a "face" made of two

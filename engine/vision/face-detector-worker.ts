@@ -92,10 +92,10 @@ const LANDMARK_MEAN_RGB = [122.782, 117.001, 104.298];
  * centre and resized to 112 px — here sampled straight from the full-resolution I420 frame
  * (bilinear luma, nearest chroma, BT.601 → RGB). The net: 3 dense blocks of (separable) 3×3
  * convolutions, a 14×14 average, one fully connected layer → 68 (x, y) as fractions of the input
- * square. Roll = the angle of the line between the eyes' centres (points 36–41 and 42–47),
+ * square. Roll = the angle of the line between the eyes' centres (points 36–41 and 42–47; the mouth: 48–67),
  * clockwise on screen. `scale`: full-frame pixels per request-image pixel.
  */
-function landmarksOf(w: Weights, frame: NonNullable<DetectRequest['landmarks']>, box: RawBox, scale: number): Pick<RawBox, 'rollDeg' | 'eyesPx'> {
+function landmarksOf(w: Weights, frame: NonNullable<DetectRequest['landmarks']>, box: RawBox, scale: number): Pick<RawBox, 'rollDeg' | 'eyesPx' | 'mouthPx'> {
   const side = Math.max(box.width, box.height) * scale;
   const x0 = (box.x + box.width / 2) * scale - side / 2;
   const y0 = (box.y + box.height / 2) * scale - side / 2;
@@ -120,16 +120,18 @@ function landmarksOf(w: Weights, frame: NonNullable<DetectRequest['landmarks']>,
   });
   const p = points.dataSync() as Float32Array;
   points.dispose();
-  const eye = (from: number) => {
+  const mean = (from: number, count: number) => {
     let x = 0, y = 0;
-    for (let i = from; i < from + 6; i++) (x += p[2 * i]!), (y += p[2 * i + 1]!);
-    return [x / 6, y / 6] as const;
+    for (let i = from; i < from + count; i++) (x += p[2 * i]!), (y += p[2 * i + 1]!);
+    return [x / count, y / count] as const;
   };
-  const [lx, ly] = eye(36);
-  const [rx, ry] = eye(42);
+  const [lx, ly] = mean(36, 6);
+  const [rx, ry] = mean(42, 6);
+  const [mx, my] = mean(48, 20);
   return {
     rollDeg: (Math.atan2(ry - ly, rx - lx) * 180) / Math.PI,
     eyesPx: { left: [x0 + lx * side, y0 + ly * side], right: [x0 + rx * side, y0 + ry * side] },
+    mouthPx: [x0 + mx * side, y0 + my * side],
   };
 }
 

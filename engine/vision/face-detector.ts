@@ -36,6 +36,12 @@ export interface FaceBox {
   eyes?: EyeLine;
   /** Which face this is, as long as BoxTracker follows it (0, 1, 2, … in order of appearance). */
   face?: number;
+  /**
+   * Its landmarks disagree with the network on its size (toHaarBox LANDMARKS_AGREE): a head
+   * turned far sideways, found much smaller than it is, or a crop that missed the face. Where it
+   * is holds; its size, roll and eyes are not to be trusted.
+   */
+  sizeUnsure?: boolean;
 }
 
 /**
@@ -64,6 +70,8 @@ export interface DetectRequest {
 export interface RawBox extends Omit<FaceBox, 'eyes'> {
   score: number;
   eyesPx?: { left: readonly [number, number]; right: readonly [number, number] };
+  /** The mouth's centre (the mean of its 20 landmarks), full-frame px. */
+  mouthPx?: readonly [number, number];
 }
 
 export type WorkerReply =
@@ -97,17 +105,37 @@ export const HAAR_DY = -0.135;
  * Where the landmarks found the eyes (`eyesPx`), the Haar box is placed by them instead: the
  * network's box moves 2–5 px and changes size by ±4 px from one position of a face to the next
  * (its 32-px output grid), where the eyes' midpoint and span, from the landmark net's 112-px
- * crop, stay within ±0.5 px (bench/motion clips, 90-px face). The box is the square of side
- * span / EYE_SPAN_PER_SIDE centred EYES_TO_CENTRE·side from the eyes' midpoint, along the eye
- * line; both calibrated like HAAR_SIDE / HAAR_DY, on the same frame: the landmark net's eyes there
- * are (290.31, 95.40), 40.00 px apart, at 3.27°, against KMS's (238, 57, 101, 101). Where the
- * two disagree on the size by more than EYES_AGREE (a head turned sideways: the eyes close up
- * faster than the face narrows; landmarks of a crop that missed the face) the network's box stands.
+ * crop, stay within ±0.5 px (bench/motion clips, 90-px face). The box is centred
+ * EYES_TO_CENTRE·side from the eyes' midpoint, along the eye line. Its side is measured twice:
+ * from the eyes' span, which shrinks as a head turns sideways, and from the eyes' line to the
+ * mouth's centre, which shrinks as it nods; where the two differ by more than a tenth the larger
+ * is taken (bench/motion-clips.ts `turn`, the face squeezed to 0.71 of its width as by a 45°
+ * turn: the network's box 23 % smaller, the eyes' span 23 % shorter, the mouth 3 % nearer), else
+ * their mean. All calibrated like HAAR_SIDE / HAAR_DY on the same frame: the
+ * landmark net's eyes there are (290.31, 95.40), 40.00 px apart, at 3.27°, the mouth 39.96 px
+ * below their line, against KMS's (238, 57, 101, 101). Where this side is under
+ * 1 − LANDMARKS_AGREE or over 1 + LANDMARKS_AGREE times the network's (landmarks of a crop that
+ * missed the face), the network's box stands, marked `sizeUnsure`.
  */
 const EYE_SPAN_PER_SIDE = 40.0 / 101;
+const EYES_TO_MOUTH_PER_SIDE = 39.96 / 101;
 /** KMS's box centre from the eyes' midpoint in the eye line's frame (x along it, y down from it), in box sides: (−1.81, 12.10) px turned by −3.27°, / 101. */
 const EYES_TO_CENTRE = [-1.116 / 101, 12.18 / 101] as const;
-const EYES_AGREE = 0.25;
+const LANDMARKS_AGREE = 0.4;
+
+/** The face's side from its landmarks (see above); undefined without them. */
+function landmarkSide(b: Omit<RawBox, 'score'>): { side: number; t: number } | undefined {
+  if (!b.eyesPx) return undefined;
+  const { left: [lx, ly], right: [rx, ry] } = b.eyesPx;
+  const t = Math.atan2(ry - ly, rx - lx);
+  const bySpan = Math.hypot(rx - lx, ry - ly) / EYE_SPAN_PER_SIDE;
+  if (!b.mouthPx) return { side: bySpan, t };
+  // The mouth's distance below the eye line (perpendicular to it).
+  const down = (b.mouthPx[0] - (lx + rx) / 2) * -Math.sin(t) + (b.mouthPx[1] - (ly + ry) / 2) * Math.cos(t);
+  const byMouth = down / EYES_TO_MOUTH_PER_SIDE;
+  const larger = Math.max(bySpan, byMouth);
+  return { side: Math.abs(bySpan - byMouth) > 0.1 * larger ? larger : (bySpan + byMouth) / 2, t };
+}
 
 /** Maps a network box (already in full-frame pixels) to the Haar geometry, rounded like OpenCV's integer rects. */
 export function toHaarBox(b: Omit<RawBox, 'score'>): FaceBox {
@@ -115,20 +143,19 @@ export function toHaarBox(b: Omit<RawBox, 'score'>): FaceBox {
   let side = HAAR_SIDE * s;
   let cx = b.x + b.width / 2;
   let cy = b.y + b.height / 2 + HAAR_DY * s;
-  if (b.eyesPx) {
+  const landmarks = landmarkSide(b);
+  const agree = landmarks && Math.abs(landmarks.side / side - 1) <= LANDMARKS_AGREE;
+  if (b.eyesPx && landmarks && agree) {
     const { left: [lx, ly], right: [rx, ry] } = b.eyesPx;
-    const eyeSide = Math.hypot(rx - lx, ry - ly) / EYE_SPAN_PER_SIDE;
-    if (Math.abs(eyeSide / side - 1) <= EYES_AGREE) {
-      side = eyeSide;
-      const t = Math.atan2(ry - ly, rx - lx);
-      const [ox, oy] = [EYES_TO_CENTRE[0] * side, EYES_TO_CENTRE[1] * side];
-      cx = (lx + rx) / 2 + ox * Math.cos(t) - oy * Math.sin(t);
-      cy = (ly + ry) / 2 + ox * Math.sin(t) + oy * Math.cos(t);
-    }
+    side = landmarks.side;
+    const [ox, oy] = [EYES_TO_CENTRE[0] * side, EYES_TO_CENTRE[1] * side];
+    cx = (lx + rx) / 2 + ox * Math.cos(landmarks.t) - oy * Math.sin(landmarks.t);
+    cy = (ly + ry) / 2 + ox * Math.sin(landmarks.t) + oy * Math.cos(landmarks.t);
   }
   const rounded = Math.round(side);
   const box: FaceBox = { x: Math.round(cx - side / 2), y: Math.round(cy - side / 2), width: rounded, height: rounded };
   if (b.rollDeg !== undefined) box.rollDeg = b.rollDeg;
+  if (landmarks && !agree) box.sizeUnsure = true;
   if (b.eyesPx && rounded > 0) {
     const { left: [lx, ly], right: [rx, ry] } = b.eyesPx;
     box.eyes = { x: ((lx + rx) / 2 - box.x) / rounded, y: ((ly + ry) / 2 - box.y) / rounded, span: Math.hypot(rx - lx, ry - ly) / rounded };
@@ -174,7 +201,7 @@ export class FaceDetector {
       this.pending = null;
       if (msg.type === 'result') {
         p?.resolve(msg.boxes.map((b) => toHaarBox({
-          x: b.x * p.scaleX, y: b.y * p.scaleY, width: b.width * p.scaleX, height: b.height * p.scaleY, rollDeg: b.rollDeg, eyesPx: b.eyesPx,
+          x: b.x * p.scaleX, y: b.y * p.scaleY, width: b.width * p.scaleX, height: b.height * p.scaleY, rollDeg: b.rollDeg, eyesPx: b.eyesPx, mouthPx: b.mouthPx,
         })));
       } else {
         const err = new Error(msg.message);
