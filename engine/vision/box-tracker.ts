@@ -24,7 +24,10 @@
  *   far (the face moved, the detection shows where: one hat, not a second one beside it), and
  *   is carried from its frame to now through the frames kept meanwhile (a detection that
  *   arrives 300 ms late on a face moving 700 px/s would be 200 px behind);
- * - a face whose centre leaves the frame is dropped at once.
+ * - a face whose centre leaves the frame is dropped at once, and a late detection of a face over
+ *   the edge that the picture lost on the way to now starts no new one (it has left).
+ * Between detections each face's position (and roll) is measured from a reference frame a few
+ * frames back, not summed frame to frame (PosRef, TurnRef).
  */
 import type { VideoFrame } from '../media/frames.js';
 import type { EyeLine, FaceBox } from './face-detector.js';
@@ -65,6 +68,8 @@ interface Track {
   turnSeen: boolean;
   /** The frame the turn is measured from (followTurn). */
   turnRef?: TurnRef;
+  /** The frame the position is measured from (followFromRef); dropped whenever anything but `follow` moves the box. */
+  posRef?: PosRef;
   /** The whole degree last drawn: on a still head it changes only once the roll is SHOWN_ROLL_STEP away, so the hat does not flicker between two. */
   shownRoll?: number;
   /** The last frame's move, where the next search starts. */
@@ -209,6 +214,39 @@ function followTurn(t: Track, cur: Luma, seq: number, atMs: number, mx: number, 
   return turn;
 }
 
+/**
+ * The position is measured from a reference frame too, for the same reason and one more: a move
+ * below STILL_PX is taken for codec noise on a still face, and frame to frame that dead zone
+ * also ate a slow face's motion (the turn clip sways 0.3–0.8 px a frame at 30 fps: the box fell
+ * 16 px behind between two detections). Against the reference a still face stays put and a slow
+ * one's move adds up until it shows.
+ */
+interface PosRef {
+  luma: Luma;
+  seq: number;
+  at: number;
+  /** The box on the reference frame. */
+  box: Rect;
+}
+/** Half-res px searched around where the frame-to-frame match puts the face on the reference. */
+const REF_POS_SEARCH = 2;
+
+function newPosRef(t: Track, cur: Luma, seq: number, atMs: number): PosRef {
+  const data = t.posRef && t.posRef.luma.data.length === cur.data.length ? t.posRef.luma.data : new Uint8Array(cur.data.length);
+  data.set(cur.data);
+  return { luma: { width: cur.width, height: cur.height, data, valid: { ...cur.valid } }, seq, at: atMs, box: { x: t.x, y: t.y, width: t.width, height: t.height } };
+}
+
+/** This frame's move of t's face as measured from its reference frame (null where there is none or it does not match). */
+function followFromRef(t: Track, cur: Luma, shift: Shift): { dx: number; dy: number } | null {
+  const ref = t.posRef;
+  if (!ref || ref.luma.width !== cur.width || ref.luma.height !== cur.height) return null;
+  const since = faceShift(ref.luma, cur, ref.box, { dx: t.x + shift.dx - ref.box.x, dy: t.y + shift.dy - ref.box.y }, REF_POS_SEARCH);
+  if (!since || since.quality > POOR_MATCH) return null;
+  const still = Math.hypot(since.dx, since.dy) < STILL_PX;
+  return { dx: ref.box.x + (still ? 0 : since.dx) - t.x, dy: ref.box.y + (still ? 0 : since.dy) - t.y };
+}
+
 /** How far `t` moved and turned since frame `seq` (zero if that frame is not in its history). */
 function movedSince(t: Track, seq: number, now: number): { dx: number; dy: number; turn: number } {
   const i = seq % HISTORY;
@@ -299,7 +337,7 @@ export class BoxTracker {
       const shift = prev ? this.findShift(prev, cur, t, predicted, search, frame) : null;
       let move = { dx: 0, dy: 0 };
       if (shift && shift.quality <= LOST_MATCH) {
-        if (Math.hypot(shift.dx, shift.dy) >= STILL_PX) move = shift;
+        move = followFromRef(t, cur, shift) ?? (Math.hypot(shift.dx, shift.dy) >= STILL_PX ? shift : move);
         t.coasted = 0;
       } else if (prev) {
         // The picture no longer shows the face where it was looked for (or its region left the frame): coast, and ask.
@@ -315,6 +353,8 @@ export class BoxTracker {
       }
       t.x += move.dx;
       t.y += move.dy;
+      if (t.lostAt !== undefined) t.posRef = undefined;
+      else if (!t.posRef || seq - t.posRef.seq >= REF_FRAMES || atMs - t.posRef.at >= REF_MS) t.posRef = newPosRef(t, cur, seq, atMs);
       mx += move.dx;
       my += move.dy;
       t.dx = move.dx;
@@ -358,7 +398,7 @@ export class BoxTracker {
     const kx = frame.width / this.frameW;
     const ky = frame.height / this.frameH;
     for (const t of this.tracks) {
-      Object.assign(t, { x: t.x * kx, y: t.y * ky, width: t.width * kx, height: t.height * ky, dx: t.dx * kx, dy: t.dy * ky, turnRef: undefined });
+      Object.assign(t, { x: t.x * kx, y: t.y * ky, width: t.width * kx, height: t.height * ky, dx: t.dx * kx, dy: t.dy * ky, turnRef: undefined, posRef: undefined });
       t.seqs.fill(-1);
     }
     this.lumas.length = 0;
@@ -411,20 +451,20 @@ export class BoxTracker {
    * A box seen on frame `seq`, carried to now through the kept frames (block matching frame to
    * frame, as follow does); where a frame is missing or the match fails, as far as it got.
    */
-  private carry(box: Rect, seq: number): { box: Rect; dx: number; dy: number } {
+  private carry(box: Rect, seq: number): { box: Rect; dx: number; dy: number; complete: boolean } {
     let b = { ...box };
     let move = { dx: 0, dy: 0 };
     const start = this.lumas.findIndex((l) => l.seq === seq);
-    if (start < 0) return { box: b, dx: 0, dy: 0 };
+    if (start < 0) return { box: b, dx: 0, dy: 0, complete: seq === this.seq };
     for (let k = start + 1; k < this.lumas.length; k++) {
       const a = this.lumas[k - 1]!;
       const c = this.lumas[k]!;
       const shift = this.findShift(a.luma, c.luma, b, move, searchFor(c.at - a.at));
-      if (!shift || shift.quality > LOST_MATCH) break;
+      if (!shift || shift.quality > LOST_MATCH) return { box: b, dx: move.dx, dy: move.dy, complete: false };
       move = { dx: shift.dx, dy: shift.dy };
       b = { ...b, x: b.x + shift.dx, y: b.y + shift.dy };
     }
-    return { box: b, dx: move.dx, dy: move.dy };
+    return { box: b, dx: move.dx, dy: move.dy, complete: true };
   }
 
   /**
@@ -478,6 +518,7 @@ export class BoxTracker {
       }
       track.x = tcx - track.width / 2;
       track.y = tcy - track.height / 2;
+      track.posRef = undefined;
       Object.assign(track, { missed: 0, hitAt: this.timeOf(this.seq), hitSeq: seq, lostAt: undefined, coasted: 0 });
     }
     // A detection overlapping a face it matched is that face found twice, or a "face" made of two
@@ -511,17 +552,19 @@ export class BoxTracker {
       // Overlapping a face already followed, it is that face found twice (see phantom): no hat.
       if (then.some((box) => overlapOfSmaller(box, det) > NEW_FACE_MAX_OVERLAP)) return;
       const track = newTrack(det, this.faces++, this.seq, this.timeOf(seq));
-      this.place(track, det, seq, 0);
+      // Over the frame's edge and lost by the picture on the way to now, it is a late detection of a face that has left: no hat.
+      if (!this.place(track, det, seq, 0) && over(track)) return;
       this.tracks.push(track);
     });
     return this.boxes;
   }
 
-  /** Puts a face where a detection of frame `seq` shows it, carried to now through the kept frames. */
-  private place(track: Track, det: FaceBox, seq: number, turnedSince: number): void {
-    const { box, dx, dy } = this.carry(det, seq);
-    Object.assign(track, { x: box.x, y: box.y, width: det.width, height: det.height, eyes: det.eyes && { ...det.eyes }, missed: 0, hitAt: this.timeOf(this.seq), hitSeq: this.seq, dx, dy, lostAt: undefined, lostSeq: -1, coasted: 0, turnRef: undefined });
+  /** Puts a face where a detection of frame `seq` shows it, carried to now through the kept frames; whether it was carried all the way. */
+  private place(track: Track, det: FaceBox, seq: number, turnedSince: number): boolean {
+    const { box, dx, dy, complete } = this.carry(det, seq);
+    Object.assign(track, { x: box.x, y: box.y, width: det.width, height: det.height, eyes: det.eyes && { ...det.eyes }, missed: 0, hitAt: this.timeOf(this.seq), hitSeq: this.seq, dx, dy, lostAt: undefined, lostSeq: -1, coasted: 0, turnRef: undefined, posRef: undefined });
     this.correctRoll(track, det, turnedSince, seq);
+    return complete;
   }
 
   /**
