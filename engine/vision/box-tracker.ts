@@ -213,9 +213,7 @@ function followTurn(t: Track, cur: Luma, seq: number, atMs: number, mx: number, 
     }
   }
   if (!ref || turn === null || seq - ref.seq >= REF_FRAMES || atMs - ref.at >= REF_MS) {
-    const data = ref && ref.luma.data.length === cur.data.length ? ref.luma.data : new Uint8Array(cur.data.length);
-    data.set(cur.data);
-    t.turnRef = { luma: { width: cur.width, height: cur.height, data, valid: { ...cur.valid } }, seq, at: atMs, box: { x: t.x, y: t.y, width: t.width, height: t.height }, mx, my, turn: 0 };
+    t.turnRef = { luma: copyLuma(cur, ref?.luma), seq, at: atMs, box: { x: t.x, y: t.y, width: t.width, height: t.height }, mx, my, turn: 0 };
   }
   return turn;
 }
@@ -238,9 +236,14 @@ interface PosRef {
 const REF_POS_SEARCH = 2;
 
 function newPosRef(t: Track, cur: Luma, seq: number, atMs: number): PosRef {
-  const data = t.posRef && t.posRef.luma.data.length === cur.data.length ? t.posRef.luma.data : new Uint8Array(cur.data.length);
+  return { luma: copyLuma(cur, t.posRef?.luma), seq, at: atMs, box: { x: t.x, y: t.y, width: t.width, height: t.height } };
+}
+
+/** A copy of `cur` for a reference frame, into the old reference's buffer where it is the same size. */
+function copyLuma(cur: Luma, old: Luma | undefined): Luma {
+  const data = old && old.data.length === cur.data.length ? old.data : new Uint8Array(cur.data.length);
   data.set(cur.data);
-  return { luma: { width: cur.width, height: cur.height, data, valid: { ...cur.valid } }, seq, at: atMs, box: { x: t.x, y: t.y, width: t.width, height: t.height } };
+  return { width: cur.width, height: cur.height, data, valid: { ...cur.valid } };
 }
 
 /** This frame's move of t's face as measured from its reference frame (null where there is none or it does not match). */

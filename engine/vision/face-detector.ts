@@ -123,18 +123,19 @@ const EYES_TO_MOUTH_PER_SIDE = 39.96 / 101;
 const EYES_TO_CENTRE = [-1.116 / 101, 12.18 / 101] as const;
 const LANDMARKS_AGREE = 0.4;
 
-/** The face's side from its landmarks (see above); undefined without them. */
-function landmarkSide(b: Omit<RawBox, 'score'>): { side: number; t: number } | undefined {
+/** The face's side from its landmarks (see above), the eye line's angle and the eyes' midpoint; undefined without them. */
+function landmarkGeometry(b: Omit<RawBox, 'score'>): { side: number; t: number; mid: readonly [number, number] } | undefined {
   if (!b.eyesPx) return undefined;
   const { left: [lx, ly], right: [rx, ry] } = b.eyesPx;
   const t = Math.atan2(ry - ly, rx - lx);
+  const mid = [(lx + rx) / 2, (ly + ry) / 2] as const;
   const bySpan = Math.hypot(rx - lx, ry - ly) / EYE_SPAN_PER_SIDE;
-  if (!b.mouthPx) return { side: bySpan, t };
+  if (!b.mouthPx) return { side: bySpan, t, mid };
   // The mouth's distance below the eye line (perpendicular to it).
-  const down = (b.mouthPx[0] - (lx + rx) / 2) * -Math.sin(t) + (b.mouthPx[1] - (ly + ry) / 2) * Math.cos(t);
+  const down = (b.mouthPx[0] - mid[0]) * -Math.sin(t) + (b.mouthPx[1] - mid[1]) * Math.cos(t);
   const byMouth = down / EYES_TO_MOUTH_PER_SIDE;
   const larger = Math.max(bySpan, byMouth);
-  return { side: Math.abs(bySpan - byMouth) > 0.1 * larger ? larger : (bySpan + byMouth) / 2, t };
+  return { side: Math.abs(bySpan - byMouth) > 0.1 * larger ? larger : (bySpan + byMouth) / 2, t, mid };
 }
 
 /** Maps a network box (already in full-frame pixels) to the Haar geometry, rounded like OpenCV's integer rects. */
@@ -143,14 +144,13 @@ export function toHaarBox(b: Omit<RawBox, 'score'>): FaceBox {
   let side = HAAR_SIDE * s;
   let cx = b.x + b.width / 2;
   let cy = b.y + b.height / 2 + HAAR_DY * s;
-  const landmarks = landmarkSide(b);
-  const agree = landmarks && Math.abs(landmarks.side / side - 1) <= LANDMARKS_AGREE;
-  if (b.eyesPx && landmarks && agree) {
-    const { left: [lx, ly], right: [rx, ry] } = b.eyesPx;
+  const landmarks = landmarkGeometry(b);
+  const agree = landmarks !== undefined && Math.abs(landmarks.side / side - 1) <= LANDMARKS_AGREE;
+  if (landmarks && agree) {
     side = landmarks.side;
     const [ox, oy] = [EYES_TO_CENTRE[0] * side, EYES_TO_CENTRE[1] * side];
-    cx = (lx + rx) / 2 + ox * Math.cos(landmarks.t) - oy * Math.sin(landmarks.t);
-    cy = (ly + ry) / 2 + ox * Math.sin(landmarks.t) + oy * Math.cos(landmarks.t);
+    cx = landmarks.mid[0] + ox * Math.cos(landmarks.t) - oy * Math.sin(landmarks.t);
+    cy = landmarks.mid[1] + ox * Math.sin(landmarks.t) + oy * Math.cos(landmarks.t);
   }
   const rounded = Math.round(side);
   const box: FaceBox = { x: Math.round(cx - side / 2), y: Math.round(cy - side / 2), width: rounded, height: rounded };
