@@ -8,6 +8,7 @@ import { describe, it } from 'node:test';
 import type { VideoFrame } from '../engine/media/frames.js';
 import { BoxTracker, wantsDetection } from '../engine/vision/box-tracker.js';
 import type { FaceBox } from '../engine/vision/face-detector.js';
+import { alongEdge, cropView, edgeOf, findEntry, type Edge } from '../engine/vision/face-entry.js';
 import { faceShift, halfLuma } from '../engine/vision/face-motion.js';
 import { loadBackgroundI420 } from './helpers/video-fixtures.js';
 import { boxOf, poseAt, renderClip, type ClipName } from '../bench/motion-clips.js';
@@ -176,6 +177,24 @@ describe('face motion between frames', () => {
     // Still picture: the box does not drift.
     for (let i = 0; i < 10; i++) tracker.follow(await movedFace(12, 0));
     assert.ok(Math.abs(tracker.boxes[0]!.x - after!.x) <= 1, 'no drift on a still face');
+  });
+});
+
+describe('a face coming back over an edge (face-entry.ts)', () => {
+  const face = { x: 238, y: 57, width: 101, height: 101 };
+
+  it('finds the part of its look that is in, over each edge, where it is along the edge', async () => {
+    const view = cropView(halfLuma(await movedFace(0, 0)), face)!;
+    // Each edge with 40–60 % of the face in, moved along the edge by a few px.
+    const cases: Array<[Edge, number, number]> = [['right', 640 - 61 - face.x, 6], ['left', -40 - face.x, -8], ['top', -4, -40 - face.y], ['bottom', 10, 480 - 50 - face.y]];
+    for (const [edge, dx, dy] of cases) {
+      const want = { ...face, x: face.x + dx, y: face.y + dy };
+      const found = findEntry(view, edge, halfLuma(await movedFace(dx, dy)), alongEdge(face, edge), 20);
+      assert.ok(found && Math.abs(found.box.x - want.x) <= 2 && Math.abs(found.box.y - want.y) <= 2 && found.quality < 0.2, `${edge}: face at (${want.x}, ${want.y}), found ${JSON.stringify(found)}`);
+      assert.equal(edgeOf(want, 640, 480), edge);
+    }
+    const nothing = findEntry(view, 'right', halfLuma(await loadBackgroundI420('coffee')), alongEdge(face, 'right'), 20);
+    assert.ok(nothing && nothing.quality > 0.6, `a picture without the face matched at ${nothing?.quality}`);
   });
 });
 
@@ -369,5 +388,70 @@ describe('BoxTracker: a fast face on a loaded machine (issue 25)', () => {
     const ghosts = out.filter((f) => f.boxes.length > 0).length;
     assert.ok(ghosts <= out.length * 0.1, `${ghosts} of ${out.length} frames out of the frame still had a box`);
     assert.ok(asked > 0, 'the tracker asked for detections');
+  });
+
+  /**
+   * The exit clip at 30 fps with detections as the network gives them: a face only once ~93 % of
+   * it is in, 9 frames apart, each 9 frames late (a loaded machine). `instead` replaces the clip's
+   * frames from frame `from` on (with no face to detect).
+   */
+  async function comeBack(instead?: { from: number; frame: (n: number) => Uint8Array }) {
+    const fps = 30;
+    const frames = await renderClip('exit', 640, 480, fps);
+    const tracker = new BoxTracker();
+    const perFrame: Array<{ n: number; boxes: FaceBox[] }> = [];
+    let pending: { due: number; seq: number; boxes: FaceBox[] } | undefined;
+    for (let n = 0; n < 110; n++) {
+      if (pending && pending.due <= n) {
+        tracker.update(pending.boxes, pending.seq);
+        pending = undefined;
+      }
+      const replaced = instead && n >= instead.from;
+      const seq = tracker.follow({ width: 640, height: 480, data: replaced ? instead.frame(n) : frames[n]! }, (n * 1000) / fps);
+      if (!pending && n % 9 === 0) {
+        const b = boxOf(poseAt('exit', n, 640, 480, fps));
+        const seen = Math.min(b.x + b.width, 640) - Math.max(b.x, 0) >= 0.93 * b.width && !replaced;
+        pending = { due: n + 9, seq, boxes: seen ? [b] : [] };
+      }
+      perFrame.push({ n, boxes: tracker.boxes });
+    }
+    return { perFrame, fps };
+  }
+
+  it('finds a face coming back in over the edge it left by before a detection can: a hat from the first frame all of it is in', async () => {
+    // The face leaves right at frames 24–33 and comes back at 88–97 at ~9 px a frame; the network
+    // sees it from ~frame 96, and its answer comes at 105: before, 9–17 frames without a hat.
+    const { perFrame, fps } = await comeBack();
+    const back = perFrame.filter(({ n }) => {
+      const b = boxOf(poseAt('exit', n, 640, 480, fps));
+      return n > 60 && b.x >= 0 && b.x + b.width <= 640;
+    });
+    assert.ok(back.length >= 12, `${back.length} frames with all of the face back in`);
+    const off = back.map(({ n, boxes }) => {
+      const want = boxOf(poseAt('exit', n, 640, 480, fps));
+      return boxes.length === 1 ? Math.hypot(boxes[0]!.x - want.x, boxes[0]!.y - want.y) : Infinity;
+    });
+    assert.ok(off.every((e) => e <= 4), `box error per frame back in (Infinity: none or two): ${off.map((e) => e.toFixed(1)).join(' ')}`);
+    const firstIn = perFrame.find(({ n, boxes }) => n > 60 && boxes.length > 0)!;
+    const b = boxOf(poseAt('exit', firstIn.n, 640, 480, fps));
+    assert.ok(b.x + b.width > 640, `the hat came with the face, part of it still out (frame ${firstIn.n}, face at x ${b.x.toFixed(0)})`);
+  });
+
+  it('puts no hat on something else coming in over the edge a face left by', async () => {
+    // Once the face is out (frame 40), a picture without a face slides in at the face's speed.
+    const coffee = await loadBackgroundI420('coffee');
+    const { perFrame } = await comeBack({
+      from: 40,
+      frame: (n) => {
+        const off = Math.max(0, 640 - 9 * (n - 40));
+        const out = new Uint8Array(coffee.data.length).fill(128);
+        out.fill(16, 0, 640 * 480);
+        for (let y = 0; y < 480; y++) out.set(coffee.data.subarray(y * 640, y * 640 + 640 - off), y * 640 + off);
+        return out;
+      },
+    });
+    assert.ok(perFrame.slice(10, 20).every(({ boxes }) => boxes.length === 1), 'the face was followed before it left');
+    const hats = perFrame.filter(({ n, boxes }) => n >= 40 && boxes.length > 0).map(({ n }) => n);
+    assert.deepEqual(hats, [], 'frames with a hat once the face had left');
   });
 });

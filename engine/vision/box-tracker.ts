@@ -25,12 +25,16 @@
  *   is carried from its frame to now through the frames kept meanwhile (a detection that
  *   arrives 300 ms late on a face moving 700 px/s would be 200 px behind);
  * - a face whose centre leaves the frame is dropped at once, and a late detection of a face over
- *   the edge that the picture lost on the way to now starts no new one (it has left).
+ *   the edge that the picture lost on the way to now starts no new one (it has left);
+ * - a face that left is watched for along the edge it left by, and found by its look as it
+ *   comes back, a third of it in (face-entry.ts): it is placed by its look frame by frame until
+ *   all of it is in, and followed from there (a detection needs ~93 % of it in, and comes late).
  * Between detections each face's position (and roll) is measured from a reference frame a few
  * frames back, not summed frame to frame (PosRef, TurnRef).
  */
 import type { VideoFrame } from '../media/frames.js';
 import type { EyeLine, FaceBox } from './face-detector.js';
+import { alongEdge, cropView, edgeOf, findEntry, type Edge, type FaceView } from './face-entry.js';
 import { faceShift, faceTurn, halfLuma, lumaNeeded, searchFor, type Luma, type Rect, type Shift } from './face-motion.js';
 
 export interface TrackerOptions {
@@ -76,6 +80,10 @@ interface Track {
   turnRef?: TurnRef;
   /** The frame the position is measured from (followFromRef); dropped whenever anything but `follow` moves the box. */
   posRef?: PosRef;
+  /** Its look on a recent frame where all of it was in (taken with posRef), to find it again once it has left. */
+  view?: FaceView;
+  /** Coming back in over the edge it left by: placed by its look (followEntering) until all of it is in, or a detection finds it. */
+  entering?: Entering;
   /** The whole degree last drawn: on a still head it changes only once the roll is SHOWN_ROLL_STEP away, so the hat does not flicker between two. */
   shownRoll?: number;
   /** The last frame's move, where the next search starts. */
@@ -93,6 +101,41 @@ interface Track {
   turned: Float64Array;
   seqs: Int32Array;
 }
+
+/** A face that left over an edge, watched for there until `until` (ms). */
+interface Departure {
+  view: FaceView;
+  edge: Edge;
+  /** Where along the edge it left (face-entry.ts alongEdge). */
+  along: number;
+  until: number;
+  id: number;
+  rollDeg?: number;
+  eyes?: EyeLine;
+}
+
+interface Entering {
+  departed: Departure;
+  /** The last match's depth and position along the edge (face-entry.ts Entry). */
+  depth: number;
+  along: number;
+  /** Frames matched, and frames running it was not. */
+  frames: number;
+  misses: number;
+}
+
+/**
+ * An entry matched worse than this (face-entry.ts quality) is not the face: bench clip exit, a
+ * third to all of the face in, matches at 0.07–0.31; the best elsewhere along the edge at ≥ 0.7.
+ */
+const ENTRY_MATCH = 0.4;
+/** Faces watched for at once (the oldest goes). */
+const MAX_DEPARTED = 4;
+/** An entering face is drawn once matched on ENTRY_SHOWN frames, and dropped after ENTRY_MISSES frames running unmatched. */
+const ENTRY_SHOWN = 2;
+const ENTRY_MISSES = 2;
+/** This share of a face in, follow's block matching takes over: the region it matches (face-motion.ts REGION_FRACTION) is in from 85 %. */
+const ENTERED = 0.9;
 
 /** Frames of motion kept per face: a detection older than this is not moved on (2 s at 30 fps). */
 const HISTORY = 64;
@@ -285,6 +328,8 @@ export class BoxTracker {
   private frameH = Infinity;
   /** Until when frames ask for detections after a face was dropped (ms). */
   private watchUntil = -Infinity;
+  /** Faces that left over an edge, newest last (at most MAX_DEPARTED). */
+  private departures: Departure[] = [];
   private readonly smoothing: number;
   private readonly maxMissed: number;
   private readonly maxJump: number;
@@ -318,6 +363,7 @@ export class BoxTracker {
       // No face yet: the whole frame is kept, so the first detection (of a frame some way back) is carried to where the face is now.
       if (watching) asked.add(frame);
       const kept = halfLuma(frame, undefined, this.recycledLuma());
+      this.lookForEntries(frame, kept, seq, atMs);
       this.keepLuma(seq, atMs, kept);
       this.prevLuma = kept;
       this.prevAt = atMs;
@@ -336,12 +382,19 @@ export class BoxTracker {
     this.prevGap = gap;
     if (uncertain || gap > LARGE_GAP_MS) asked.add(frame);
     const left: Track[] = [];
+    const turnedBack: Track[] = [];
     for (const t of this.tracks) {
       const last = (seq - 1) % HISTORY;
       const had = t.seqs[last] === seq - 1;
       let mx = had ? t.movedX[last]! : 0;
       let my = had ? t.movedY[last]! : 0;
       let turned = had ? t.turned[last]! : 0;
+      if (t.entering) {
+        const move = this.followEntering(t, frame, cur, seq, atMs);
+        if (!move) turnedBack.push(t);
+        else record(t, seq, mx + move.dx, my + move.dy, turned);
+        continue;
+      }
       const predicted = { dx: t.dx * scale, dy: t.dy * scale };
       const shift = prev ? this.findShift(prev, cur, t, predicted, search, frame) : null;
       let move = { dx: 0, dy: 0 };
@@ -363,7 +416,10 @@ export class BoxTracker {
       t.x += move.dx;
       t.y += move.dy;
       if (t.lostAt !== undefined) t.posRef = undefined;
-      else if (!t.posRef || seq - t.posRef.seq >= REF_FRAMES || atMs - t.posRef.at >= REF_MS) t.posRef = newPosRef(t, cur, seq, atMs);
+      else if (!t.posRef || seq - t.posRef.seq >= REF_FRAMES || atMs - t.posRef.at >= REF_MS) {
+        t.posRef = newPosRef(t, cur, seq, atMs);
+        if (t.x >= 0 && t.y >= 0 && t.x + t.width <= frame.width && t.y + t.height <= frame.height) t.view = cropView(cur, t, t.view) ?? t.view;
+      }
       mx += move.dx;
       my += move.dy;
       t.dx = move.dx;
@@ -375,11 +431,7 @@ export class BoxTracker {
         t.rollDeg! += turn;
         turned += turn;
       }
-      const i = seq % HISTORY;
-      t.movedX[i] = mx;
-      t.movedY[i] = my;
-      t.turned[i] = turned;
-      t.seqs[i] = seq;
+      record(t, seq, mx, my, turned);
       // Followed far by the picture alone since a detection last found it: the picture next to
       // the face (a body, a photo moving with it) may be what is followed; a detection checks.
       const since = movedSince(t, t.hitSeq, seq);
@@ -389,11 +441,13 @@ export class BoxTracker {
       const cy = t.y + t.height / 2;
       if (cx < 0 || cy < 0 || cx >= frame.width || cy >= frame.height) left.push(t);
     }
+    if (left.length || turnedBack.length) this.tracks = this.tracks.filter((t) => !left.includes(t) && !turnedBack.includes(t));
     if (left.length) {
-      this.tracks = this.tracks.filter((t) => !left.includes(t));
+      for (const t of left) this.depart(t, atMs);
       this.watchUntil = atMs + WATCH_MS;
       asked.add(frame);
     }
+    this.lookForEntries(frame, cur, seq, atMs);
     this.keepLuma(seq, atMs, cur);
     this.prevLuma = cur;
     return seq;
@@ -413,7 +467,71 @@ export class BoxTracker {
     this.lumas.length = 0;
     this.prevLuma = undefined;
     this.spareLuma = undefined;
+    // Looks of the old size match nothing now.
+    this.departures = [];
+    for (const t of this.tracks) t.view = t.entering = undefined;
     asked.add(frame);
+  }
+
+  /** A face that left over an edge: watched for there (lookForEntries) for WATCH_MS. */
+  private depart(t: Track, atMs: number): void {
+    if (!t.view) return;
+    const edge = edgeOf(t, this.frameW, this.frameH);
+    this.departures.push({ view: t.view, edge, along: alongEdge(t, edge), until: atMs + WATCH_MS, id: t.id, rollDeg: rollAt(t, atMs), eyes: t.eyes && { ...t.eyes } });
+    if (this.departures.length > MAX_DEPARTED) this.departures.shift();
+  }
+
+  /** Each face that left and is not coming back in yet, looked for along its edge; found, it is followed in (followEntering). */
+  private lookForEntries(frame: VideoFrame, cur: Luma, seq: number, atMs: number): void {
+    this.departures = this.departures.filter((d) => d.until > atMs);
+    for (const d of this.departures) {
+      if (this.tracks.some((t) => t.entering?.departed === d)) continue;
+      this.wholeLuma(frame, cur);
+      const range = Math.round((d.edge === 'left' || d.edge === 'right' ? d.view.height : d.view.width) / 2);
+      const found = findEntry(d.view, d.edge, cur, d.along, range);
+      if (!found || found.quality > ENTRY_MATCH) continue;
+      // Where a face is followed already, that is what matched.
+      if (this.tracks.some((t) => overlapOfSmaller(t, found.box) > NEW_FACE_MAX_OVERLAP)) continue;
+      const t = newTrack({ ...found.box, rollDeg: d.rollDeg, eyes: d.eyes }, d.id, seq, atMs);
+      Object.assign(t, { view: d.view, entering: { departed: d, depth: found.depth, along: found.along, frames: 1, misses: 0 } });
+      this.tracks.push(t);
+      asked.add(frame);
+    }
+  }
+
+  /**
+   * An entering face's move this frame, placed by its look; all of it in, it is followed as any
+   * other face from the next frame. Null once its look has not matched for ENTRY_MISSES frames
+   * (it was not the face, or it went back out): it is dropped, and watched for again.
+   */
+  private followEntering(t: Track, frame: VideoFrame, cur: Luma, seq: number, atMs: number): { dx: number; dy: number } | null {
+    const e = t.entering!;
+    this.wholeLuma(frame, cur);
+    asked.add(frame);
+    const found = findEntry(e.departed.view, e.departed.edge, cur, e.along, 0, e);
+    if (!found || found.quality > ENTRY_MATCH) {
+      if (++e.misses >= ENTRY_MISSES) return null;
+      t.x += t.dx;
+      t.y += t.dy;
+      return { dx: t.dx, dy: t.dy };
+    }
+    Object.assign(e, { depth: found.depth, along: found.along, misses: 0, frames: e.frames + 1 });
+    const move = { dx: found.box.x - t.x, dy: found.box.y - t.y };
+    Object.assign(t, { x: found.box.x, y: found.box.y, dx: move.dx, dy: move.dy });
+    const across = e.departed.edge === 'left' || e.departed.edge === 'right' ? e.departed.view.width : e.departed.view.height;
+    if (found.depth >= ENTERED * across) this.entered(t, seq, atMs);
+    return move;
+  }
+
+  /** An entering face is in (all of it, or a detection found it): no longer watched for, and kept as long as any face detections find. */
+  private entered(t: Track, seq: number, atMs: number): void {
+    this.departures = this.departures.filter((d) => d !== t.entering?.departed);
+    Object.assign(t, { entering: undefined, missed: 0, hitAt: atMs, hitSeq: seq });
+  }
+
+  /** `cur` computed whole (the edges are searched), where it was computed only around the faces. */
+  private wholeLuma(frame: VideoFrame, cur: Luma): void {
+    if (cur.valid.width < cur.width || cur.valid.height < cur.height) halfLuma(frame, undefined, cur);
   }
 
   /** The face's move between two frames: searched around its last move, again around a match on the window's border, and wider if poor. */
@@ -501,6 +619,7 @@ export class BoxTracker {
       detUsed.add(d);
       const track = this.tracks[t]!;
       const det = detections[d]!;
+      if (track.entering) this.entered(track, seq, this.timeOf(this.seq));
       if (track.lostSeq >= seq) {
         // Lost since the detection's frame: its box there is not known, so the detection, carried
         // to now, places it (its size smoothed: a head turning away is found smaller; kept where
@@ -538,7 +657,8 @@ export class BoxTracker {
     // It takes the face over however far, nearest first, rather than leaving a second hat behind.
     const spare: Array<{ t: number; d: number; dist: number }> = [];
     this.tracks.forEach((track, t) => detections.forEach((det, d) => {
-      if (!trackHit.has(t) && !detUsed.has(d) && !phantom(det)) spare.push({ t, d, dist: centreDistance(then[t]!, det) });
+      // (An entering face is where its look is: not taken over.)
+      if (!trackHit.has(t) && !detUsed.has(d) && !phantom(det) && !track.entering) spare.push({ t, d, dist: centreDistance(then[t]!, det) });
     }));
     spare.sort((x, y) => x.dist - y.dist);
     for (const { t, d } of spare) {
@@ -553,8 +673,15 @@ export class BoxTracker {
     // come fast, and a head turned away for a moment is not found but still there).
     const over = (t: Track) => t.x < 0 || t.y < 0 || t.x + t.width > this.frameW || t.y + t.height > this.frameH;
     const now = this.timeOf(this.seq);
-    const keep = (t: Track) => !t.provisional && (++t.missed <= this.maxMissed || (now - t.hitAt < KEEP_MS && t.missed <= 4 * this.maxMissed));
-    this.tracks = this.tracks.filter((track, t) => trackHit.has(t) || (keep(track) && !(track.lostAt !== undefined && over(track))));
+    // An entering face is not counted missed: no detector finds a face partly in.
+    const keep = (t: Track) => !!t.entering || (!t.provisional && (++t.missed <= this.maxMissed || (now - t.hitAt < KEEP_MS && t.missed <= 4 * this.maxMissed)));
+    this.tracks = this.tracks.filter((track, t) => {
+      if (trackHit.has(t)) return true;
+      if (!keep(track)) return false;
+      if (track.lostAt === undefined || !over(track)) return true;
+      this.depart(track, now);
+      return false;
+    });
     if (this.tracks.length < before) this.watchUntil = this.timeOf(this.seq) + WATCH_MS;
     detections.forEach((det, d) => {
       if (detUsed.has(d)) return;
@@ -591,7 +718,7 @@ export class BoxTracker {
    * degrees, with hysteresis (read once per frame drawn).
    */
   get boxes(): FaceBox[] {
-    return this.tracks.filter((t) => !t.provisional).map((t) => {
+    return this.tracks.filter((t) => !t.provisional && !(t.entering && t.entering.frames < ENTRY_SHOWN)).map((t) => {
       const box: FaceBox = { x: Math.round(t.x), y: Math.round(t.y), width: Math.round(t.width), height: Math.round(t.height), face: t.id };
       if (t.eyes) box.eyes = { ...t.eyes };
       const roll = rollAt(t, this.timeOf(this.seq));
@@ -602,6 +729,15 @@ export class BoxTracker {
       return box;
     });
   }
+}
+
+/** Where the track's centre has been moved (mx, my) and its roll turned, as of frame seq. */
+function record(t: Track, seq: number, mx: number, my: number, turned: number): void {
+  const i = seq % HISTORY;
+  t.movedX[i] = mx;
+  t.movedY[i] = my;
+  t.turned[i] = turned;
+  t.seqs[i] = seq;
 }
 
 /** A detection's eyes into the track's, with the boxes' smoothing (a detection without them clears them). */
