@@ -15,7 +15,7 @@ import { makeY4m } from '../test/helpers/video-fixtures.js';
 import { MIRROR, oneStart, openPage, stop } from './browser.js';
 import { frameRecorderScript, recordKeyFrames } from './browser-page.js';
 import type { KeyBlob } from './key-blobs.js';
-import { CLIP_NAMES, clipFrames, facesIn, poseAt, renderClip, type ClipName } from './motion-clips.js';
+import { CLIP_NAMES, clipFrames, facesIn, poseAt, renderClip, warmupFor, type ClipName } from './motion-clips.js';
 import { detectorFigures, expectedKey, FACE_KEYS, failedRun, keyHats, keyHatUrls, motionLine, scoreMotion, type MotionOptions, type MotionRun, type Scored } from './motion.js';
 import { openWrtcLoad } from './measure.js';
 import { cpuSeconds } from './proc.js';
@@ -55,7 +55,7 @@ export async function measureMotionChromium(o: MotionOptions): Promise<MotionRun
         const page = await openPage(chromium, web.url, recorder);
         try {
           await oneStart(page);
-          await sleep(o.warmupSeconds * 1000);
+          await sleep(warmupFor(clip, o.warmupSeconds) * 1000);
           await recordKeyFrames(page, MIRROR, expectedKey(poseAt(clip, 0, o.width, o.height)).area * 0.25, FACE_KEYS.slice(0, facesIn(clip)));
           const cpu0 = cpuSeconds(engine.pid);
           const c0 = await engineCounts(engine.uri);

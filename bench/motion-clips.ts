@@ -133,6 +133,16 @@ export function clipDescription(name: ClipName): string {
   return CLIPS[name].what;
 }
 
+/**
+ * The seconds before a clip's frames are scored: `seconds`, or for a clip whose face leaves the
+ * frame (exit) a whole clip at least. The engine's first frames come ~1 s into the camera's clip,
+ * when exit's face has already gone; its first appearance was then its first acquisition (as every
+ * clip's is in its warm-up), not a face coming back, which is what the clip measures.
+ */
+export function warmupFor(name: ClipName, seconds: number): number {
+  return name === 'exit' ? Math.max(seconds, MOTION_CLIP_FRAMES / 30) : seconds;
+}
+
 /** How many faces the clip has. */
 export function facesIn(name: ClipName): number {
   return CLIPS[name].faces.length;

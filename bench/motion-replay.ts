@@ -10,7 +10,10 @@
  *
  * For finding out where tracking breaks, reproducibly, in seconds:
  *   npx tsx bench/motion-replay.ts --clips fast --fps 15 --every 2 --latency 250 --interval 1500
+ * `--vp8 300` passes the clip through a VP8 encoder at 300 kbit/s and back first, as a browser
+ * short of CPU sends it.
  */
+import { spawn } from 'node:child_process';
 import { parseArgs } from 'node:util';
 import type { VideoFrame } from '../engine/media/frames.js';
 import { BoxTracker, wantsDetection } from '../engine/vision/box-tracker.js';
@@ -31,6 +34,8 @@ export interface ReplaySchedule {
   urgentMinMs: number;
   /** Camera frames replayed. */
   frames: number;
+  /** The clip through a VP8 encoder at this bitrate (kbit/s) and back, as a browser short of CPU sends it (none: the rendered frames). */
+  vp8Kbps?: number;
   /** Bursts (a starved engine's decoder hands over its backlog at once; the newest `burst` go on): every `every` frames, the last `burst` of them 1 ms apart. */
   burst?: number;
 }
@@ -51,7 +56,8 @@ export function keyBlobOf(b: FaceBox): Scored['blobs'][number] {
 }
 
 export async function replayClip(clip: ClipName, s: ReplaySchedule, detect: (n: number, frame: VideoFrame) => Promise<FaceBox[]>, width = 640, height = 480) {
-  const frames = await renderClip(clip, width, height, s.fps);
+  const rendered = await renderClip(clip, width, height, s.fps);
+  const frames = s.vp8Kbps ? await throughVp8(rendered, width, height, s.fps, s.vp8Kbps) : rendered;
   const tracker = new BoxTracker();
   const scored: Scored[] = [];
   const frameMs = 1000 / s.fps;
@@ -90,6 +96,24 @@ export async function replayClip(clip: ClipName, s: ReplaySchedule, detect: (n: 
   return { ...scoreMotion(clip, [scored], width, height, s.fps), detections, urgent };
 }
 
+/** I420 frames through ffmpeg's libvpx (realtime, as WebRTC encodes) and decoded again. */
+async function throughVp8(frames: readonly Uint8Array[], width: number, height: number, fps: number, kbps: number): Promise<Uint8Array[]> {
+  const run = (args: string[], input: Buffer) => new Promise<Buffer>((resolve, reject) => {
+    const p = spawn('ffmpeg', ['-v', 'error', ...args], { stdio: ['pipe', 'pipe', 'inherit'] });
+    const out: Buffer[] = [];
+    p.stdout.on('data', (d: Buffer) => out.push(d));
+    p.on('error', reject);
+    p.on('close', (code) => (code === 0 ? resolve(Buffer.concat(out)) : reject(new Error(`ffmpeg exited with ${code}`))));
+    p.stdin.end(input);
+  });
+  const raw = ['-f', 'rawvideo', '-pix_fmt', 'yuv420p', '-s', `${width}x${height}`, '-r', String(fps)];
+  const ivf = await run([...raw, '-i', 'pipe:0', '-c:v', 'libvpx', '-b:v', `${kbps}k`, '-deadline', 'realtime', '-cpu-used', '8', '-f', 'ivf', 'pipe:1'], Buffer.concat(frames));
+  const decoded = await run(['-f', 'ivf', '-i', 'pipe:0', ...raw.slice(0, 4), '-f', 'rawvideo', 'pipe:1'], ivf);
+  const size = (width * height * 3) / 2;
+  if (decoded.length !== size * frames.length) throw new Error(`ffmpeg gave ${decoded.length / size} frames for ${frames.length}`);
+  return frames.map((_, i) => new Uint8Array(decoded.buffer, decoded.byteOffset + i * size, size));
+}
+
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
@@ -101,20 +125,21 @@ async function main(): Promise<void> {
       'urgent-min': { type: 'string', default: '150' },
       burst: { type: 'string', default: '1' },
       seconds: { type: 'string', default: '17' },
+      vp8: { type: 'string' },
     },
   });
   const clips = values.clips!.split(',').flatMap((c) => (c === 'fast' ? FAST_CLIP_NAMES : c === 'all' ? ALL_CLIP_NAMES : [c as ClipName]));
   const detector = await FaceDetector.create();
   try {
     for (const fps of values.fps!.split(',').map(Number)) {
-      const s: ReplaySchedule = { fps, every: Number(values.every), latencyMs: Number(values.latency), intervalMs: Number(values.interval), urgentMinMs: Number(values['urgent-min']), burst: Number(values.burst), frames: Math.round(Number(values.seconds) * fps) };
+      const s: ReplaySchedule = { fps, every: Number(values.every), latencyMs: Number(values.latency), intervalMs: Number(values.interval), urgentMinMs: Number(values['urgent-min']), burst: Number(values.burst), vp8Kbps: values.vp8 ? Number(values.vp8) : undefined, frames: Math.round(Number(values.seconds) * fps) };
       for (const clip of clips) {
         const cache = new Map<number, FaceBox[]>();
         const r = await replayClip(clip, s, async (n, frame) => {
           if (!cache.has(n)) cache.set(n, await detector.detect(frame, { landmarks: true }));
           return cache.get(n)!.map((b) => ({ ...b }));
         });
-        console.log(`${clip.padEnd(8)} ${fps} fps every ${s.every}${s.burst && s.burst > 1 ? ` (bursts of ${s.burst})` : ''}: error p50/p95 ${r.hatErrorPx.p50}/${r.hatErrorPx.p95} px, two hats ${r.twoHatsPct} %, no hat ${r.noHatPct} %, stray ${r.stray}, missing ${r.missing} of ${r.frames}; ${r.detections} detections (${r.urgent} asked for)`);
+        console.log(`${clip.padEnd(8)} ${fps} fps${s.vp8Kbps ? ` vp8 ${s.vp8Kbps} kbit/s` : ''} every ${s.every}${s.burst && s.burst > 1 ? ` (bursts of ${s.burst})` : ''}: error p50/p95 ${r.hatErrorPx.p50}/${r.hatErrorPx.p95} px, two hats ${r.twoHatsPct} %, no hat ${r.noHatPct} %, stray ${r.stray}, missing ${r.missing} of ${r.frames}; ${r.detections} detections (${r.urgent} asked for)`);
       }
     }
   } finally {

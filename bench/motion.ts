@@ -23,7 +23,7 @@ import { serveStatic } from '../test/helpers/chromium.js';
 import { FakeCameraPeer } from '../test/helpers/fake-camera-peer.js';
 import { readCounterI420 } from '../test/helpers/frame-counter.js';
 import { kurentoClient } from '../test/helpers/kurento.js';
-import { boxOf, CLIP_NAMES, clipFrames, faceState, facesIn, poseAt, posesAt, renderClip, type ClipName, type FaceState, type Pose } from './motion-clips.js';
+import { boxOf, CLIP_NAMES, clipFrames, faceState, facesIn, poseAt, posesAt, renderClip, warmupFor, type ClipName, type FaceState, type Pose } from './motion-clips.js';
 import { openWrtcLoad } from './measure.js';
 import { cpuSeconds } from './proc.js';
 import type { ServerUnderTest } from './server.js';
@@ -355,7 +355,7 @@ async function runClip(server: ServerUnderTest, [hatUrl, ...eachFace]: string[],
       }));
     await Promise.all(peers.map((p) => p.start()));
     await Promise.all(peers.map((p) => p.received.waitForCounters(30, 30_000)));
-    await sleep(o.warmupSeconds * 1000);
+    await sleep(warmupFor(clip, o.warmupSeconds) * 1000);
     const cpu0 = server.pid ? cpuSeconds(server.pid) : NaN;
     const c0 = await server.counts();
     const t0 = performance.now();

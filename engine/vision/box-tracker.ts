@@ -473,11 +473,11 @@ export class BoxTracker {
     asked.add(frame);
   }
 
-  /** A face that left over an edge: watched for there (lookForEntries) for WATCH_MS. */
-  private depart(t: Track, atMs: number): void {
-    if (!t.view) return;
+  /** A face that left over an edge: watched for there (lookForEntries) for WATCH_MS, by its look. */
+  private depart(t: Track, atMs: number, view = t.view): void {
+    if (!view) return;
     const edge = edgeOf(t, this.frameW, this.frameH);
-    this.departures.push({ view: t.view, edge, along: alongEdge(t, edge), until: atMs + WATCH_MS, id: t.id, rollDeg: rollAt(t, atMs), eyes: t.eyes && { ...t.eyes } });
+    this.departures.push({ view, edge, along: alongEdge(t, edge), until: atMs + WATCH_MS, id: t.id, rollDeg: rollAt(t, atMs), eyes: t.eyes && { ...t.eyes } });
     if (this.departures.length > MAX_DEPARTED) this.departures.shift();
   }
 
@@ -689,8 +689,13 @@ export class BoxTracker {
       if (then.some((box) => overlapOfSmaller(box, det) > NEW_FACE_MAX_OVERLAP)) return;
       const track = newTrack(det, this.faces++, this.seq, this.timeOf(seq));
       track.provisional = before > 0;
-      // Over the frame's edge and lost by the picture on the way to now, it is a late detection of a face that has left: no hat.
-      if (!this.place(track, det, seq, 0) && over(track)) return;
+      // Over the frame's edge and lost by the picture on the way to now, it is a late detection of
+      // a face that has left: no hat, but it is watched for as any face that left (its look from the detection's frame).
+      if (!this.place(track, det, seq, 0) && over(track)) {
+        const then = this.lumas.find((l) => l.seq === seq);
+        this.depart(track, now, then && cropView(then.luma, det));
+        return;
+      }
       this.tracks.push(track);
     });
     return this.boxes;
