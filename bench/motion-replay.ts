@@ -87,7 +87,7 @@ export async function replayClip(clip: ClipName, s: ReplaySchedule, detect: (n: 
       pending = { at: now + s.latencyMs, seq, boxes: await detect(n % frames.length, frame) };
       if (process.env.FM_TRACE) console.log("detect", n, asked, JSON.stringify(pending.boxes.map((b) => [Math.round(b.x), Math.round(b.y), Math.round(b.width)])));
     }
-    if (process.env.FM_TRACE) console.log(n, JSON.stringify(tracker.boxes.map((b) => [b.x, b.y, b.width])));
+    if (process.env.FM_TRACE) console.log(n, JSON.stringify(tracker.boxes.map((b) => [b.x, b.y, b.width, b.rollDeg])));
     // Off-frame boxes draw nothing.
     const blobs = tracker.boxes.map(keyBlobOf).filter((b) => b.x > -40 && b.x < width + 40 && b.y > -20 && b.y < height + 20);
     // The bench scores after a warm-up: here the first second.
@@ -97,7 +97,7 @@ export async function replayClip(clip: ClipName, s: ReplaySchedule, detect: (n: 
 }
 
 /** I420 frames through ffmpeg's libvpx (realtime, as WebRTC encodes) and decoded again. */
-async function throughVp8(frames: readonly Uint8Array[], width: number, height: number, fps: number, kbps: number): Promise<Uint8Array[]> {
+export async function throughVp8(frames: readonly Uint8Array[], width: number, height: number, fps: number, kbps: number): Promise<Uint8Array[]> {
   const run = (args: string[], input: Buffer) => new Promise<Buffer>((resolve, reject) => {
     const p = spawn('ffmpeg', ['-v', 'error', ...args], { stdio: ['pipe', 'pipe', 'inherit'] });
     const out: Buffer[] = [];
@@ -139,7 +139,7 @@ async function main(): Promise<void> {
           if (!cache.has(n)) cache.set(n, await detector.detect(frame, { landmarks: true }));
           return cache.get(n)!.map((b) => ({ ...b }));
         });
-        console.log(`${clip.padEnd(8)} ${fps} fps${s.vp8Kbps ? ` vp8 ${s.vp8Kbps} kbit/s` : ''} every ${s.every}${s.burst && s.burst > 1 ? ` (bursts of ${s.burst})` : ''}: error p50/p95 ${r.hatErrorPx.p50}/${r.hatErrorPx.p95} px, two hats ${r.twoHatsPct} %, no hat ${r.noHatPct} %, stray ${r.stray}, missing ${r.missing} of ${r.frames}; ${r.detections} detections (${r.urgent} asked for)`);
+        console.log(`${clip.padEnd(8)} ${fps} fps${s.vp8Kbps ? ` vp8 ${s.vp8Kbps} kbit/s` : ''} every ${s.every}${s.burst && s.burst > 1 ? ` (bursts of ${s.burst})` : ''}: error p50/p95 ${r.hatErrorPx.p50}/${r.hatErrorPx.p95} px, roll p95 ${r.rollErrorDeg.p95}°, two hats ${r.twoHatsPct} %, no hat ${r.noHatPct} %, stray ${r.stray}, missing ${r.missing} of ${r.frames}; ${r.detections} detections (${r.urgent} asked for)`);
       }
     }
   } finally {

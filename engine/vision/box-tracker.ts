@@ -76,6 +76,8 @@ interface Track {
   rollRate: number;
   /** Whether the last frame's turn was measured from the picture (faceTurn): the roll is then carried by it, not extrapolated. */
   turnSeen: boolean;
+  /** Whether `follow` has found the face in the picture (a face on a flat picture never is: its roll is extrapolated even while lost). */
+  followed: boolean;
   /** The frame the turn is measured from (followTurn). */
   turnRef?: TurnRef;
   /** The frame the position is measured from (followFromRef); dropped whenever anything but `follow` moves the box. */
@@ -155,7 +157,8 @@ const SHOWN_ROLL_STEP = 0.8;
 
 function rollAt(t: Track, atMs: number): number | undefined {
   if (t.rollDeg === undefined) return undefined;
-  if (t.turnSeen) return t.rollDeg;
+  // Lost by a picture that showed it (turned away), its roll holds rather than run on by a rate the detections' noise made.
+  if (t.turnSeen || (t.lostAt !== undefined && t.followed)) return t.rollDeg;
   const rate = Math.abs(t.rollRate) < MIN_ROLL_RATE ? 0 : t.rollRate;
   return t.rollDeg + rate * Math.min(MAX_ROLL_AHEAD_MS, Math.max(0, atMs - t.rollAt));
 }
@@ -209,7 +212,7 @@ const KEEP_MS = 1000;
 function newTrack(b: FaceBox, id: number, seq: number, atMs: number): Track {
   const t: Track = {
     id,
-    x: b.x, y: b.y, width: b.width, height: b.height, rollDeg: b.rollDeg, eyes: b.eyes && { ...b.eyes }, rollAt: atMs, rollRate: 0, turnSeen: false, missed: 0, provisional: false, hitAt: atMs, hitSeq: seq, dx: 0, dy: 0, lostSeq: -1, coasted: 0,
+    x: b.x, y: b.y, width: b.width, height: b.height, rollDeg: b.rollDeg, eyes: b.eyes && { ...b.eyes }, rollAt: atMs, rollRate: 0, turnSeen: false, followed: false, missed: 0, provisional: false, hitAt: atMs, hitSeq: seq, dx: 0, dy: 0, lostSeq: -1, coasted: 0,
     movedX: new Float64Array(HISTORY), movedY: new Float64Array(HISTORY), turned: new Float64Array(HISTORY), seqs: new Int32Array(HISTORY).fill(-1),
   };
   t.seqs[seq % HISTORY] = seq;
@@ -401,6 +404,7 @@ export class BoxTracker {
       if (shift && shift.quality <= LOST_MATCH) {
         move = followFromRef(t, cur, shift) ?? (Math.hypot(shift.dx, shift.dy) >= STILL_PX ? shift : move);
         t.coasted = 0;
+        t.followed = true;
       } else if (prev) {
         // The picture no longer shows the face where it was looked for (or its region left the frame): coast, and ask.
         if (t.lostAt === undefined) Object.assign(t, { lostAt: atMs, lostSeq: seq });
@@ -705,7 +709,8 @@ export class BoxTracker {
   private place(track: Track, det: FaceBox, seq: number, turnedSince: number): boolean {
     const { box, dx, dy, complete } = this.carry(det, seq);
     Object.assign(track, { x: box.x, y: box.y, width: det.width, height: det.height, eyes: det.eyes && { ...det.eyes }, missed: 0, hitAt: this.timeOf(this.seq), hitSeq: this.seq, dx, dy, lostAt: undefined, lostSeq: -1, coasted: 0, turnRef: undefined, posRef: undefined });
-    this.correctRoll(track, det, turnedSince, seq);
+    // (A detection unsure of its size is unsure of its roll: a face it finds again keeps its own.)
+    if (!det.sizeUnsure || track.rollDeg === undefined) this.correctRoll(track, det, turnedSince, seq);
     return complete;
   }
 
