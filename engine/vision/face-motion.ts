@@ -88,6 +88,12 @@ export interface Shift {
   atBorder: boolean;
   /** The best offset's mean absolute difference per sample (luma levels), to compare two searches. */
   sad: number;
+  /**
+   * How much worse a half-res px up or down matches (the minimum's curvature, over the region's
+   * texture): a region whose texture runs up and down (an outline's side) matches as well a px
+   * higher or lower, and its vertical move means nothing.
+   */
+  curveY: number;
 }
 
 /** What a half-res px of change from the predicted move costs in the search, in luma levels a sample. */
@@ -178,7 +184,10 @@ export function faceShift(prev: Luma, cur: Luma, box: Rect, predicted: { dx: num
   const atBorder = (bi <= -search + 1 && sLoI === -search) || (bi >= search - 1 && sHiI === search) || (bj <= -search + 1 && sLoJ === -search) || (bj >= search - 1 && sHiJ === search);
   // Against the region's own texture, so two windows' matches compare (flat: no evidence, the worst).
   const quality = flat ? 1 : Math.min(1, best / deviation);
-  return { dx: 2 * (px + fx), dy: 2 * (py + fy), sharp, quality, atBorder, sad: best / count };
+  const up = at(bi, bj - 1);
+  const down = at(bi, bj + 1);
+  const curveY = flat || !Number.isFinite(up + down) ? 0 : (up + down - 2 * best) / deviation;
+  return { dx: 2 * (px + fx), dy: 2 * (py + fy), sharp, quality, atBorder, sad: best / count, curveY };
 }
 
 
@@ -200,14 +209,22 @@ export function faceTurn(prev: Luma, cur: Luma, box: Rect, move: { dx: number; d
 
 /**
  * A cheek patch's match that measures its move: a sharp minimum, of a patch with texture (quality
- * < 1), inside the search window. A flat patch (the back of a head turned away) has a "sharp"
- * minimum in codec noise, and a match on the window's border is where the search stopped, not
- * where the patch went: bench/motion-replay.ts turn --fps 15 --vp8 1000 turned the hat 17° while
- * the head was away.
+ * < 1), inside the search window, and one a px up or down would not match as well (curveY). A
+ * flat patch (the back of a head turned away) has a "sharp" minimum in codec noise; a match on
+ * the window's border is where the search stopped, not where the patch went; and a patch on the
+ * side of a head's outline matches as well a few px up or down (bench motion turn in Chromium,
+ * traced: both patches matched at 0.03 with their vertical moves 6.6 px apart, an 11° "roll").
+ * bench/motion-replay.ts turn --fps 15 --vp8 1000 turned the hat 17° while the head was away.
  */
 function trusted(s: Shift | null): s is Shift {
-  return !!s && s.sharp && s.quality < 1 && !s.atBorder;
+  return !!s && s.sharp && s.quality < 1 && !s.atBorder && s.curveY >= MIN_CURVE_Y;
 }
+/**
+ * A face's cheek patches have curveY ≥ 0.47 frame to frame (p5 0.71; turn, roll and zoom clips,
+ * raw and through VP8 at 0.3–1 Mbit/s), a head turned away 0.012–0.07 (p50). Against a reference
+ * 10 frames back a rolling face's is lower: 0.3 cost the replayed roll clip 1–2 px of p95.
+ */
+const MIN_CURVE_Y = 0.15;
 
 function inside(r: Rect, x: number, y: number, width: number, height: number): boolean {
   return x >= r.x && y >= r.y && x + width <= r.x + r.width && y + height <= r.y + r.height;
