@@ -28,7 +28,7 @@
  *   the edge that the picture lost on the way to now starts no new one (it has left);
  * - a face that left is watched for along the edge it left by, and found by its look as it
  *   comes back, a third of it in (face-entry.ts): it is placed by its look frame by frame until
- *   all of it is in, and followed from there (a detection needs ~93 % of it in, and comes late).
+ *   90 % of it is in, and followed from there (a detection needs ~93 % of it in, and comes late).
  * Between detections each face's position (and roll) is measured from a reference frame a few
  * frames back, not summed frame to frame (PosRef, TurnRef).
  */
@@ -84,7 +84,7 @@ interface Track {
   posRef?: PosRef;
   /** Its look on a recent frame where all of it was in (taken with posRef), to find it again once it has left. */
   view?: FaceView;
-  /** Coming back in over the edge it left by: placed by its look (followEntering) until all of it is in, or a detection finds it. */
+  /** Coming back in over the edge it left by: placed by its look (followEntering) until ENTERED of it is in, or a detection finds it. */
   entering?: Entering;
   /** The whole degree last drawn: on a still head it changes only once the roll is SHOWN_ROLL_STEP away, so the hat does not flicker between two. */
   shownRoll?: number;
@@ -504,8 +504,8 @@ export class BoxTracker {
   }
 
   /**
-   * An entering face's move this frame, placed by its look; all of it in, it is followed as any
-   * other face from the next frame. Null once its look has not matched for ENTRY_MISSES frames
+   * An entering face's move this frame, placed by its look; ENTERED of it in, it is followed as
+   * any other face from the next frame. Null once its look has not matched for ENTRY_MISSES frames
    * (it was not the face, or it went back out): it is dropped, and watched for again.
    */
   private followEntering(t: Track, frame: VideoFrame, cur: Luma, seq: number, atMs: number): { dx: number; dy: number } | null {
@@ -527,7 +527,7 @@ export class BoxTracker {
     return move;
   }
 
-  /** An entering face is in (all of it, or a detection found it): no longer watched for, and kept as long as any face detections find. */
+  /** An entering face is in (ENTERED of it, or a detection found it): no longer watched for, and kept as any face detections find is. */
   private entered(t: Track, seq: number, atMs: number): void {
     this.departures = this.departures.filter((d) => d !== t.entering?.departed);
     Object.assign(t, { entering: undefined, missed: 0, hitAt: atMs, hitSeq: seq });
