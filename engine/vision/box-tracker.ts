@@ -34,7 +34,7 @@
  */
 import type { VideoFrame } from '../media/frames.js';
 import type { EyeLine, FaceBox } from './face-detector.js';
-import { alongEdge, cropView, edgeOf, findEntry, type Edge, type FaceView } from './face-entry.js';
+import { alongEdge, cropView, edgeOf, findEntry, lookSpan, type Edge, type FaceView } from './face-entry.js';
 import { faceShift, faceTurn, halfLuma, lumaNeeded, searchFor, type Luma, type Rect, type Shift } from './face-motion.js';
 
 export interface TrackerOptions {
@@ -422,7 +422,7 @@ export class BoxTracker {
       if (t.lostAt !== undefined) t.posRef = undefined;
       else if (!t.posRef || seq - t.posRef.seq >= REF_FRAMES || atMs - t.posRef.at >= REF_MS) {
         t.posRef = newPosRef(t, cur, seq, atMs);
-        if (t.x >= 0 && t.y >= 0 && t.x + t.width <= frame.width && t.y + t.height <= frame.height) t.view = cropView(cur, t, t.view) ?? t.view;
+        if (!overEdge(t, frame.width, frame.height)) t.view = cropView(cur, t, t.view) ?? t.view;
       }
       mx += move.dx;
       my += move.dy;
@@ -491,7 +491,7 @@ export class BoxTracker {
     for (const d of this.departures) {
       if (this.tracks.some((t) => t.entering?.departed === d)) continue;
       this.wholeLuma(frame, cur);
-      const range = Math.round((d.edge === 'left' || d.edge === 'right' ? d.view.height : d.view.width) / 2);
+      const range = Math.round(lookSpan(d.view, d.edge).length / 2);
       const found = findEntry(d.view, d.edge, cur, d.along, range);
       if (!found || found.quality > ENTRY_MATCH) continue;
       // Where a face is followed already, that is what matched.
@@ -522,15 +522,18 @@ export class BoxTracker {
     Object.assign(e, { depth: found.depth, along: found.along, misses: 0, frames: e.frames + 1 });
     const move = { dx: found.box.x - t.x, dy: found.box.y - t.y };
     Object.assign(t, { x: found.box.x, y: found.box.y, dx: move.dx, dy: move.dy });
-    const across = e.departed.edge === 'left' || e.departed.edge === 'right' ? e.departed.view.width : e.departed.view.height;
-    if (found.depth >= ENTERED * across) this.entered(t, seq, atMs);
+    if (found.depth >= ENTERED * lookSpan(e.departed.view, e.departed.edge).across) {
+      this.entered(t);
+      // Kept from here as any face detections find (the grace of one just found).
+      Object.assign(t, { missed: 0, hitAt: atMs, hitSeq: seq });
+    }
     return move;
   }
 
-  /** An entering face is in (ENTERED of it, or a detection found it): no longer watched for, and kept as any face detections find is. */
-  private entered(t: Track, seq: number, atMs: number): void {
+  /** An entering face is in (ENTERED of it, or a detection found it): no longer watched for. */
+  private entered(t: Track): void {
     this.departures = this.departures.filter((d) => d !== t.entering?.departed);
-    Object.assign(t, { entering: undefined, missed: 0, hitAt: atMs, hitSeq: seq });
+    t.entering = undefined;
   }
 
   /** `cur` computed whole (the edges are searched), where it was computed only around the faces. */
@@ -623,7 +626,7 @@ export class BoxTracker {
       detUsed.add(d);
       const track = this.tracks[t]!;
       const det = detections[d]!;
-      if (track.entering) this.entered(track, seq, this.timeOf(this.seq));
+      if (track.entering) this.entered(track);
       if (track.lostSeq >= seq) {
         // Lost since the detection's frame: its box there is not known, so the detection, carried
         // to now, places it (its size smoothed: a head turning away is found smaller; kept where
@@ -675,7 +678,7 @@ export class BoxTracker {
     // A lost face over the frame's edge that the detection did not find has left; others go
     // once detections have missed them maxMissed times and for KEEP_MS (asked-for detections
     // come fast, and a head turned away for a moment is not found but still there).
-    const over = (t: Track) => t.x < 0 || t.y < 0 || t.x + t.width > this.frameW || t.y + t.height > this.frameH;
+    const over = (t: Track) => overEdge(t, this.frameW, this.frameH);
     const now = this.timeOf(this.seq);
     // An entering face is not counted missed: no detector finds a face partly in.
     const keep = (t: Track) => !!t.entering || (!t.provisional && (++t.missed <= this.maxMissed || (now - t.hitAt < KEEP_MS && t.missed <= 4 * this.maxMissed)));
@@ -739,6 +742,11 @@ export class BoxTracker {
       return box;
     });
   }
+}
+
+/** Whether any of `r` lies outside a frame of that size. */
+function overEdge(r: Rect, width: number, height: number): boolean {
+  return r.x < 0 || r.y < 0 || r.x + r.width > width || r.y + r.height > height;
 }
 
 /** Where the track's centre has been moved (mx, my) and its roll turned, as of frame seq. */

@@ -49,9 +49,17 @@ export function edgeOf(box: Rect, frameWidth: number, frameHeight: number): Edge
   return over.reduce((a, b) => (b[1] > a[1] ? b : a))[0];
 }
 
+/** The left and right edges run up and down: a box crosses them by its width and lies along them by its top. */
+const isVertical = (edge: Edge) => edge === 'left' || edge === 'right';
+
 /** Where a box (frame px) lies along an edge: its top for the left and right edges, its left for the others (half-res px). */
 export function alongEdge(box: Rect, edge: Edge): number {
-  return Math.round((edge === 'left' || edge === 'right' ? box.y : box.x) / 2);
+  return Math.round((isVertical(edge) ? box.y : box.x) / 2);
+}
+
+/** A look's size (half-res px) across an edge and along it. */
+export function lookSpan(view: FaceView, edge: Edge): { across: number; length: number } {
+  return isVertical(edge) ? { across: view.width, length: view.height } : { across: view.height, length: view.width };
 }
 
 export interface Entry {
@@ -75,10 +83,8 @@ const MIN_DEPTH = 0.3;
  * and lets it go on in, up to a look's width past all of it (depth − across inside the edge).
  */
 export function findEntry(view: FaceView, edge: Edge, cur: Luma, along: number, range: number, near?: { depth: number; along: number }): Entry | null {
-  const vertical = edge === 'left' || edge === 'right';
-  /** The look's size across the edge and along it. */
-  const across = vertical ? view.width : view.height;
-  const length = vertical ? view.height : view.width;
+  const vertical = isVertical(edge);
+  const { across, length } = lookSpan(view, edge);
   const curAcross = vertical ? cur.width : cur.height;
   const curAlong = vertical ? cur.height : cur.width;
   const v = cur.valid;

@@ -179,13 +179,13 @@ export function faceShift(prev: Luma, cur: Luma, box: Rect, predicted: { dx: num
   const refine = (l: number, r: number) => (Number.isFinite(l) && Number.isFinite(r) ? parabola(l, best, r) : 0);
   const fx = bi + refine(at(bi - 1, bj), at(bi + 1, bj));
   const fy = bj + refine(at(bi, bj - 1), at(bi, bj + 1));
-  const sharp = at(bi - 1, bj) + at(bi + 1, bj) > 2 * best && at(bi, bj - 1) + at(bi, bj + 1) > 2 * best;
+  const up = at(bi, bj - 1);
+  const down = at(bi, bj + 1);
+  const sharp = at(bi - 1, bj) + at(bi + 1, bj) > 2 * best && up + down > 2 * best;
   // The border of the whole window, not of a window cut by the frame's edge (the face cannot be beyond it).
   const atBorder = (bi <= -search + 1 && sLoI === -search) || (bi >= search - 1 && sHiI === search) || (bj <= -search + 1 && sLoJ === -search) || (bj >= search - 1 && sHiJ === search);
   // Against the region's own texture, so two windows' matches compare (flat: no evidence, the worst).
   const quality = flat ? 1 : Math.min(1, best / deviation);
-  const up = at(bi, bj - 1);
-  const down = at(bi, bj + 1);
   const curveY = flat || !Number.isFinite(up + down) ? 0 : (up + down - 2 * best) / deviation;
   return { dx: 2 * (px + fx), dy: 2 * (py + fy), sharp, quality, atBorder, sad: best / count, curveY };
 }
