@@ -485,14 +485,17 @@ describe('BoxTracker: a fast face on a loaded machine (issue 25)', () => {
     return { perFrame, fps };
   }
 
+  /** The frames of comeBack's run with all of the face back in (after it left). */
+  const backIn = (perFrame: Array<{ n: number; boxes: FaceBox[] }>, fps: number) => perFrame.filter(({ n }) => {
+    const b = boxOf(poseAt('exit', n, 640, 480, fps));
+    return n > 60 && b.x >= 0 && b.x + b.width <= 640;
+  });
+
   it('finds a face coming back in over the edge it left by before a detection can: a hat from the first frame all of it is in', async () => {
     // The face leaves right at frames 24–33 and comes back at 88–97 at ~9 px a frame; the network
     // sees it from ~frame 96, and its answer comes at 105: before, 9–17 frames without a hat.
     const { perFrame, fps } = await comeBack();
-    const back = perFrame.filter(({ n }) => {
-      const b = boxOf(poseAt('exit', n, 640, 480, fps));
-      return n > 60 && b.x >= 0 && b.x + b.width <= 640;
-    });
+    const back = backIn(perFrame, fps);
     assert.ok(back.length >= 12, `${back.length} frames with all of the face back in`);
     const off = back.map(({ n, boxes }) => {
       const want = boxOf(poseAt('exit', n, 640, 480, fps));
@@ -508,10 +511,7 @@ describe('BoxTracker: a fast face on a loaded machine (issue 25)', () => {
     // Detected on frame 22 (all of it in), the answer comes at 31 with the face half out: no hat then, and none needed back in.
     const { perFrame, fps } = await comeBack(undefined, 22);
     assert.ok(perFrame.slice(0, 60).every(({ boxes }) => boxes.length === 0), 'no hat before the face came back');
-    const back = perFrame.filter(({ n }) => {
-      const b = boxOf(poseAt('exit', n, 640, 480, fps));
-      return n > 60 && b.x >= 0 && b.x + b.width <= 640;
-    });
+    const back = backIn(perFrame, fps);
     const without = back.filter(({ boxes }) => boxes.length !== 1).map(({ n }) => n);
     assert.deepEqual(without, [], 'frames all of the face back in without its one hat');
   });
