@@ -11,7 +11,8 @@
  * For finding out where tracking breaks, reproducibly, in seconds:
  *   npx tsx bench/motion-replay.ts --clips fast --fps 15 --every 2 --latency 250 --interval 1500
  * `--vp8 300` passes the clip through a VP8 encoder at 300 kbit/s and back first, as a browser
- * short of CPU sends it.
+ * short of CPU sends it; `--late 3` hands every 3rd frame over late, 1 ms before the next, as a
+ * busy engine takes its queued frames (engine/media/frame-burst.ts).
  */
 import { spawn } from 'node:child_process';
 import { parseArgs } from 'node:util';
@@ -38,6 +39,8 @@ export interface ReplaySchedule {
   vp8Kbps?: number;
   /** Bursts (a starved engine's decoder hands over its backlog at once; the newest `burst` go on): every `every` frames, the last `burst` of them 1 ms apart. */
   burst?: number;
+  /** Every `late`-th frame is handed over late, 1 ms before the next one (a busy engine takes its queued frames back to back). */
+  late?: number;
 }
 
 /** Where the hat's key region (top half of the hat) is drawn for a box: what bench/motion.ts finds in the pixels. */
@@ -71,6 +74,10 @@ export async function replayClip(clip: ClipName, s: ReplaySchedule, detect: (n: 
     const b = Math.min(s.burst ?? 1, s.every);
     for (let k = b - 1; k >= 0; k--) if (n - k >= 0) seen.push({ n: n - k, now: n * frameMs + (b - 1 - k) });
   }
+  if (s.late) seen.forEach((f, i) => {
+    const next = seen[i + 1];
+    if (next && i % s.late! === s.late! - 1) f.now = Math.max(f.now, next.now - 1);
+  });
   for (const { n, now } of seen) {
     if (pending && pending.at <= now) {
       tracker.update(pending.boxes, pending.seq);
@@ -124,6 +131,7 @@ async function main(): Promise<void> {
       interval: { type: 'string', default: '67' },
       'urgent-min': { type: 'string', default: '150' },
       burst: { type: 'string', default: '1' },
+      late: { type: 'string', default: '0' },
       seconds: { type: 'string', default: '17' },
       vp8: { type: 'string' },
     },
@@ -132,14 +140,14 @@ async function main(): Promise<void> {
   const detector = await FaceDetector.create();
   try {
     for (const fps of values.fps!.split(',').map(Number)) {
-      const s: ReplaySchedule = { fps, every: Number(values.every), latencyMs: Number(values.latency), intervalMs: Number(values.interval), urgentMinMs: Number(values['urgent-min']), burst: Number(values.burst), vp8Kbps: values.vp8 ? Number(values.vp8) : undefined, frames: Math.round(Number(values.seconds) * fps) };
+      const s: ReplaySchedule = { fps, every: Number(values.every), latencyMs: Number(values.latency), intervalMs: Number(values.interval), urgentMinMs: Number(values['urgent-min']), burst: Number(values.burst), late: Number(values.late), vp8Kbps: values.vp8 ? Number(values.vp8) : undefined, frames: Math.round(Number(values.seconds) * fps) };
       for (const clip of clips) {
         const cache = new Map<number, FaceBox[]>();
         const r = await replayClip(clip, s, async (n, frame) => {
           if (!cache.has(n)) cache.set(n, await detector.detect(frame, { landmarks: true }));
           return cache.get(n)!.map((b) => ({ ...b }));
         });
-        console.log(`${clip.padEnd(8)} ${fps} fps${s.vp8Kbps ? ` vp8 ${s.vp8Kbps} kbit/s` : ''} every ${s.every}${s.burst && s.burst > 1 ? ` (bursts of ${s.burst})` : ''}: error p50/p95 ${r.hatErrorPx.p50}/${r.hatErrorPx.p95} px, roll p95 ${r.rollErrorDeg.p95}°, two hats ${r.twoHatsPct} %, no hat ${r.noHatPct} %, stray ${r.stray}, missing ${r.missing} of ${r.frames}; ${r.detections} detections (${r.urgent} asked for)`);
+        console.log(`${clip.padEnd(8)} ${fps} fps${s.vp8Kbps ? ` vp8 ${s.vp8Kbps} kbit/s` : ''} every ${s.every}${s.burst && s.burst > 1 ? ` (bursts of ${s.burst})` : ''}${s.late ? ` (1 in ${s.late} frames late)` : ''}: error p50/p95 ${r.hatErrorPx.p50}/${r.hatErrorPx.p95} px, roll p95 ${r.rollErrorDeg.p95}°, two hats ${r.twoHatsPct} %, no hat ${r.noHatPct} %, stray ${r.stray}, missing ${r.missing} of ${r.frames}; ${r.detections} detections (${r.urgent} asked for)`);
       }
     }
   } finally {

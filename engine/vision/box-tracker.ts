@@ -204,6 +204,8 @@ const WATCH_MS = 5000;
 const LUMA_FRAMES = 24;
 /** Frames further apart than this ask for a detection (the picture may have changed more than the search covers). */
 const LARGE_GAP_MS = 250;
+/** Frames the mean frame interval is averaged over (an exponential mean: a stall counts as two intervals at most). */
+const INTERVAL_FRAMES = 8;
 /** A face the picture alone moved further than this (× its width) since a detection found it asks for a detection. */
 const FAR_SINCE_HIT = 1;
 /** A face missed by detections is kept at least this long after the last one that found it (ms). */
@@ -317,9 +319,11 @@ export class BoxTracker {
   /** Frames seen by `follow`; a detection's seq says which one it ran on. */
   private seq = 0;
   private prevLuma: Luma | undefined;
-  /** When the previous frame was followed (ms), and the gap before it. */
+  /** When the previous frame was followed (ms), and the gap the motion model counted before it. */
   private prevAt = 0;
   private prevGap = 1000 / 30;
+  /** The mean time between frames (ms, averaged over ~INTERVAL_FRAMES). */
+  private interval = 1000 / 30;
   /** When each recent frame was followed (by seq % HISTORY). */
   private readonly frameTimes = new Float64Array(HISTORY);
   private readonly frameSeqs = new Int32Array(HISTORY).fill(-1);
@@ -362,6 +366,13 @@ export class BoxTracker {
     this.frameTimes[seq % HISTORY] = atMs;
     this.frameSeqs[seq % HISTORY] = seq;
     const watching = atMs < this.watchUntil;
+    const gap = Math.max(1, atMs - this.prevAt);
+    // A busy engine takes its queued frames back to back (media/frame-burst.ts keeps the newest
+    // two): the first of a pair waited, the second comes 1 ms after it, yet the camera took them
+    // an interval apart. The motion model counts a frame one mean interval after the last, or,
+    // after a gap long enough to have dropped frames in it, the gap less the wait.
+    const frameGap = Math.max(this.interval, gap - this.interval);
+    if (seq > 1) this.interval += (Math.min(gap, 2 * this.interval) - this.interval) / INTERVAL_FRAMES;
     if (this.tracks.length === 0) {
       // No face yet: the whole frame is kept, so the first detection (of a frame some way back) is carried to where the face is now.
       if (watching) asked.add(frame);
@@ -372,17 +383,16 @@ export class BoxTracker {
       this.prevAt = atMs;
       return seq;
     }
-    const gap = Math.max(1, atMs - this.prevAt);
-    const search = searchFor(gap);
+    const search = searchFor(Math.max(gap, this.interval));
     // The last move, scaled to this frame's gap, is where the search starts.
-    const scale = Math.min(4, gap / this.prevGap);
+    const scale = Math.min(4, frameGap / this.prevGap);
     // While a face is lost (or one is watched for) the whole frame is kept, so a late detection can be carried anywhere.
     const uncertain = watching || this.tracks.some((t) => t.lostAt !== undefined);
     const region = uncertain ? undefined : union(this.tracks.map((t) => lumaNeeded(t, { dx: t.dx * scale, dy: t.dy * scale }, search)));
     const cur = halfLuma(frame, region, this.recycledLuma());
     const prev = this.prevLuma;
     this.prevAt = atMs;
-    this.prevGap = gap;
+    this.prevGap = frameGap;
     if (uncertain || gap > LARGE_GAP_MS) asked.add(frame);
     const left: Track[] = [];
     const turnedBack: Track[] = [];
