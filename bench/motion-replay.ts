@@ -74,9 +74,10 @@ export async function replayClip(clip: ClipName, s: ReplaySchedule, detect: (n: 
     const b = Math.min(s.burst ?? 1, s.every);
     for (let k = b - 1; k >= 0; k--) if (n - k >= 0) seen.push({ n: n - k, now: n * frameMs + (b - 1 - k) });
   }
-  if (s.late) seen.forEach((f, i) => {
+  const late = s.late ?? 0;
+  if (late) seen.forEach((f, i) => {
     const next = seen[i + 1];
-    if (next && i % s.late! === s.late! - 1) f.now = Math.max(f.now, next.now - 1);
+    if (next && i % late === late - 1) f.now = Math.max(f.now, next.now - 1);
   });
   for (const { n, now } of seen) {
     if (pending && pending.at <= now) {

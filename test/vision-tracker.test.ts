@@ -388,7 +388,7 @@ describe('BoxTracker: a fast face on a loaded machine (issue 25)', () => {
   it('keeps up with a fast face whose frames come in pairs (a busy engine takes its queued frames back to back)', async () => {
     // Every 3rd frame of 30 fps is handed over late, 1 ms before the next one: a move measured
     // over "1 ms" once made the next frame's search start 4 moves ahead, lose the face, and coast
-    // it out of the frame (2–4 frames without a hat in stressed Chromium runs).
+    // it out of the frame (2–5 frames without a hat in stressed Chromium runs).
     const fps = 30;
     const frames = await renderClip('fast-v7', 640, 480, fps);
     const tracker = new BoxTracker();
